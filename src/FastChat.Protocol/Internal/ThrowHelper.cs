@@ -1,0 +1,18 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace FastChat.Protocol.Internal;
+
+// Throw helpers keep the throwing code out of the inlined hot paths.
+internal static class ThrowHelper
+{
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowFrameTooLarge(long length, int maxFrameSize) =>
+        throw new FrameTooLargeException(length, maxFrameSize);
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowProtocolViolation(string message) =>
+        throw new ProtocolViolationException(message);
+}
