@@ -30,6 +30,12 @@ public static class FrameWriter
     public static void WriteFrame(IBufferWriter<byte> output, ReadOnlySpan<byte> payload)
     {
         ArgumentNullException.ThrowIfNull(output);
+        if (payload.Length > int.MaxValue - FrameReader.HeaderSize)
+        {
+            // Otherwise the size request below would overflow into a negative number.
+            throw new ArgumentException($"A payload of {payload.Length} B does not fit one span with its prefix.", nameof(payload));
+        }
+
         Span<byte> span = output.GetSpan(FrameReader.HeaderSize + payload.Length);
         BinaryPrimitives.WriteUInt32BigEndian(span, (uint)payload.Length);
         payload.CopyTo(span[FrameReader.HeaderSize..]);
@@ -82,7 +88,7 @@ public static class FrameWriter
     /// <param name="prefix">The prefix <see cref="BeginFrame"/> returned.</param>
     /// <param name="maxFrameSize">The receiver's limit; a larger frame is refused here rather than by the peer.</param>
     /// <exception cref="FrameTooLargeException">The payload is larger than <paramref name="maxFrameSize"/>.</exception>
-    public static void EndFrame(ref MessagePackWriter writer, FramePrefix prefix, int maxFrameSize = int.MaxValue)
+    public static void EndFrame(ref MessagePackWriter writer, scoped FramePrefix prefix, int maxFrameSize = int.MaxValue)
     {
         long length = writer.BytesWritten - prefix.PayloadStart;
         if (length > maxFrameSize)

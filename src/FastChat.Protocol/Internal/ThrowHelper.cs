@@ -15,4 +15,14 @@ internal static class ThrowHelper
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void ThrowProtocolViolation(string message) =>
         throw new ProtocolViolationException(message);
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowProtocolViolation(string message, Exception? innerException) =>
+        throw new ProtocolViolationException(message, innerException);
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowInvalidUtf8() =>
+        throw new ProtocolViolationException("The string is not valid UTF-8.");
 }
