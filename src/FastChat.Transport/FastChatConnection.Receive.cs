@@ -6,7 +6,8 @@ namespace FastChat.Transport;
 public abstract partial class FastChatConnection
 {
     // Asks the pool for at least this much room per receive, so a nearly full segment is not filled a few
-    // bytes at a time. Half the pipe's default 4 KiB segment, as in Kestrel.
+    // bytes at a time: with the default pool's 16 KiB blocks, a receive gets between 2 KiB and a whole block.
+    // (Raising it to 8 KiB made no measurable difference to the echo benchmark.)
     private const int MinimumReceiveBufferSize = 2048;
 
     private long _lastReceiveTimestamp;

@@ -45,7 +45,7 @@ public abstract partial class FastChatConnection : IDuplexPipe, IAsyncDisposable
     private readonly CancellationTokenSource _closedTokenSource = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _stateLock = new();
-    private readonly Lock _outputLock = new();
+    private readonly OutputLock _outputLock = new();
 
     private long _bytesReceived;
     private long _bytesWritten;
@@ -153,7 +153,7 @@ public abstract partial class FastChatConnection : IDuplexPipe, IAsyncDisposable
 
     // Serialises writers of the output pipe with its completion. FramedConnection writes under it; the
     // connection takes it only to complete the output.
-    internal Lock OutputLock => _outputLock;
+    internal OutputLock OutputLock => _outputLock;
 
     internal bool IsClosed => Volatile.Read(ref _tornDown) != 0;
 
@@ -275,7 +275,8 @@ public abstract partial class FastChatConnection : IDuplexPipe, IAsyncDisposable
         await WaitForStopAsync().ConfigureAwait(false);
     }
 
-    internal void AddBytesWritten(int bytes) => Interlocked.Add(ref _bytesWritten, bytes);
+    // One writer at a time (see ConnectionOutput), so a plain store suffices; readers see it through Volatile.Read.
+    internal void AddBytesWritten(int bytes) => Volatile.Write(ref _bytesWritten, _bytesWritten + bytes);
 
     internal void CompleteOutput(Exception? exception)
     {
@@ -287,6 +288,9 @@ public abstract partial class FastChatConnection : IDuplexPipe, IAsyncDisposable
             }
 
             _outputCompleted = true;
+
+            // Bytes written but not yet handed to the pipe are still sent before the FIN, as with a bare pipe.
+            _output.Commit();
             _outputPipe.Writer.Complete(exception);
         }
     }
@@ -297,6 +301,7 @@ public abstract partial class FastChatConnection : IDuplexPipe, IAsyncDisposable
         Debug.Assert(_outputLock.IsHeldByCurrentThread);
 
         // The output pipe never pauses its writer, so its flush always completes at once.
+        _output.Commit();
         ValueTask<FlushResult> flush = _outputPipe.Writer.FlushAsync();
         if (!flush.IsCompleted)
         {

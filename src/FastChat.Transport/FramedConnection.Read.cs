@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using FastChat.Protocol;
 using FastChat.Protocol.Framing;
 using FastChat.Transport.Internal;
@@ -147,6 +148,8 @@ public sealed partial class FramedConnection
         }
     }
 
+    // Pooled: it completes asynchronously whenever the handler waits in OnBatchCompletedAsync, e.g. for the peer to drain.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Exception?> CompleteBatchAsync(IFrameHandler handler, CancellationToken cancellationToken)
     {
         try

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using FastChat.Protocol;
 using FastChat.Protocol.Framing;
 using FastChat.Transport.Internal;
@@ -15,6 +16,7 @@ public sealed partial class FramedConnection
     /// just been aborted with <see cref="CloseReason.SlowConsumer"/>.
     /// </returns>
     /// <exception cref="FrameTooLargeException">The payload is larger than <see cref="MaxFrameSize"/> (the peer would refuse it).</exception>
+    /// <exception cref="InvalidOperationException">This thread holds an open <see cref="FrameWriteScope"/> on this connection (writing now would tear its frame).</exception>
     public bool TryWriteFrame(ReadOnlySpan<byte> payload)
     {
         if (payload.Length > MaxFrameSize)
@@ -42,6 +44,7 @@ public sealed partial class FramedConnection
     /// <param name="payload">The payload; it is copied into the output, so it may be released once this returns.</param>
     /// <returns>As <see cref="TryWriteFrame(ReadOnlySpan{byte})"/>.</returns>
     /// <exception cref="FrameTooLargeException">The payload is larger than <see cref="MaxFrameSize"/> (the peer would refuse it).</exception>
+    /// <exception cref="InvalidOperationException">This thread holds an open <see cref="FrameWriteScope"/> on this connection (writing now would tear its frame).</exception>
     public bool TryWriteFrame(in ReadOnlySequence<byte> payload)
     {
         if (payload.Length > MaxFrameSize)
@@ -73,13 +76,8 @@ public sealed partial class FramedConnection
     /// <exception cref="InvalidOperationException">This thread already holds a scope on this connection.</exception>
     public FrameWriteScope BeginWrite()
     {
+        // Throws on the thread that holds an open scope: the lock is not re-entrant.
         _writeLock.Enter();
-        if (_scopeActive)
-        {
-            _writeLock.Exit();
-            ThrowHelper.ThrowNestedWrite();
-        }
-
         if (!CanWriteUnsynchronized(0))
         {
             _writeLock.Exit();
@@ -95,6 +93,7 @@ public sealed partial class FramedConnection
     /// once per batch of writes (e.g. from <see cref="IFrameHandler.OnBatchCompletedAsync"/>).
     /// </summary>
     /// <returns><see langword="false"/> if the connection is closed or closing.</returns>
+    /// <exception cref="InvalidOperationException">This thread holds an open <see cref="FrameWriteScope"/> on this connection (flushing now would send half a frame).</exception>
     public bool TryFlush()
     {
         using (_writeLock.EnterScope())
@@ -119,6 +118,7 @@ public sealed partial class FramedConnection
     /// <param name="cancellationToken">Stops waiting; the frames stay queued.</param>
     /// <returns><see langword="true"/> if the connection is still open.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting.</exception>
+    /// <exception cref="InvalidOperationException">This thread holds an open <see cref="FrameWriteScope"/> on this connection (flushing now would send half a frame).</exception>
     public ValueTask<bool> FlushAsync(CancellationToken cancellationToken = default)
     {
         if (!TryFlush())
@@ -152,6 +152,8 @@ public sealed partial class FramedConnection
         _writeLock.Exit();
     }
 
+    // Pooled: a writer that keeps its peer busy waits here once per OutputPauseThreshold bytes.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WaitForDrainAsync(CancellationToken cancellationToken)
     {
         while (_connection.GetDrainTask() is { } drained)
@@ -162,15 +164,9 @@ public sealed partial class FramedConnection
         return !IsClosed;
     }
 
-    // The caller holds the write lock.
+    // The caller holds the write lock (so no scope is open: taking the lock on the thread holding a scope throws).
     private bool CanWriteUnsynchronized(long frameBytes)
     {
-        if (_scopeActive)
-        {
-            // Re-entered on the thread that holds an open scope (the lock is re-entrant): writing now would split its frame.
-            ThrowHelper.ThrowNestedWrite();
-        }
-
         if (_writesClosed || _connection.IsOutputCompleted || _connection.IsClosed)
         {
             return false;

@@ -36,7 +36,7 @@ public sealed partial class FramedConnection : IAsyncDisposable
 {
     private readonly FastChatConnection _connection;
     private readonly PipeWriter _output;
-    private readonly Lock _writeLock;
+    private readonly OutputLock _writeLock;
     private readonly ILogger _logger;
     private int _unflushedFrames;
     private bool _scopeActive;
@@ -97,6 +97,7 @@ public sealed partial class FramedConnection : IAsyncDisposable
     /// <param name="error">An error to record with it.</param>
     /// <returns>A task that completes when the connection has closed. It never faults.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reason"/> is <see cref="CloseReason.None"/>.</exception>
+    /// <exception cref="InvalidOperationException">This thread holds an open <see cref="FrameWriteScope"/> on this connection (dispose it first, or <see cref="Abort"/>).</exception>
     public ValueTask CloseAsync(CloseReason reason = CloseReason.LocalClose, Exception? error = null)
     {
         ArgumentOutOfRangeException.ThrowIfEqual(reason, CloseReason.None);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using FastChat.Protocol;
 
 namespace FastChat.Transport;
@@ -70,5 +71,6 @@ public sealed class EchoFrameHandler : IFrameHandler
         return flush.IsCompletedSuccessfully ? default : AwaitFlushAsync(flush);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask AwaitFlushAsync(ValueTask<bool> flush) => await flush.ConfigureAwait(false);
 }

@@ -25,7 +25,7 @@ internal sealed class ConnectionSettings
         KeepAliveInterval = options.KeepAliveInterval;
         KeepAliveRetryCount = options.KeepAliveRetryCount;
         WaitForDataBeforeAllocatingBuffer = options.WaitForDataBeforeAllocatingBuffer;
-        MemoryPool = options.MemoryPool;
+        MemoryPool = options.MemoryPool ?? PinnedBlockMemoryPool.Default;
         Logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger(LoggerCategory);
     }
 
@@ -55,7 +55,7 @@ internal sealed class ConnectionSettings
 
     public bool WaitForDataBeforeAllocatingBuffer { get; }
 
-    public MemoryPool<byte>? MemoryPool { get; }
+    public MemoryPool<byte> MemoryPool { get; }
 
     public ILogger Logger { get; }
 
