@@ -100,13 +100,8 @@ internal sealed class EndpointHandler : IFrameHandler
         _ = connection.CloseAsync(CloseReason.ProtocolViolation).AsTask();
     }
 
+    // Replies are flushed once per read batch (OnBatchCompletedAsync); a closed connection just drops them.
     private static void Write<T>(FramedConnection connection, uint requestId, in T message)
-        where T : struct, IMessage<T>
-    {
-        using FrameWriteScope scope = connection.BeginWrite();
-        if (scope.IsActive)
-        {
-            MessageSerializer.WriteFrame(scope.Writer, requestId, in message, connection.MaxFrameSize);
-        }
-    }
+        where T : struct, IMessage<T> =>
+        connection.TryWriteMessage(requestId, in message);
 }

@@ -119,14 +119,7 @@ internal static class PingCommand
     private static void Send<T>(FramedConnection connection, uint requestId, in T message)
         where T : struct, IMessage<T>
     {
-        using (FrameWriteScope scope = connection.BeginWrite())
-        {
-            if (scope.IsActive)
-            {
-                MessageSerializer.WriteFrame(scope.Writer, requestId, in message, connection.MaxFrameSize);
-            }
-        }
-
+        connection.TryWriteMessage(requestId, in message);
         connection.TryFlush();
     }
 
