@@ -1,0 +1,185 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using FastChat.Client.Internal;
+using FastChat.Protocol.Messages;
+
+namespace FastChat.Client;
+
+public sealed partial class ChatClient
+{
+    /// <summary>
+    /// Reads what happens to this client, in arrival order: messages, files, group changes, delivery receipts and
+    /// connection state changes. The sequence ends when the client is disposed (after the events already queued).
+    /// </summary>
+    /// <param name="cancellationToken">Ends the enumeration; events not yet read stay queued for the next reader.</param>
+    /// <returns>The events. With <see cref="ChatClientOptions.AutoAck"/>, each <see cref="IncomingMessage"/> is acknowledged as it is handed over.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting.</exception>
+    /// <remarks>
+    /// Read promptly: at <see cref="ChatClientOptions.EventCapacity"/> unread events the client stops reading from the
+    /// server. Several readers may read at once; each event goes to one of them.
+    /// </remarks>
+    public async IAsyncEnumerable<ChatEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ChannelReader<QueuedEvent> reader = _events.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out QueuedEvent item))
+            {
+                if (_options.AutoAck && item.Event is IncomingMessage message)
+                {
+                    // Acknowledged as it reaches the application, never before: nothing still queued is acked.
+                    Acknowledge(message.Id, item.Source);
+                }
+
+                yield return item.Event;
+            }
+        }
+    }
+
+    internal ValueTask OnDirectMessageAsync(ServerSession session, in DirectMessage message, CancellationToken cancellationToken)
+    {
+        if (!IsNew(session, message.Id))
+        {
+            return default;
+        }
+
+        // The one copy of the body out of the receive buffer: the event outlives it.
+        var received = new DirectMessageReceived(message.Id, message.Sender, message.SentAt, message.Body.ToArray());
+        return PublishIncomingAsync(session, received, cancellationToken);
+    }
+
+    internal ValueTask OnGroupMessageAsync(ServerSession session, in GroupMessage message, CancellationToken cancellationToken)
+    {
+        if (!IsNew(session, message.Id))
+        {
+            return default;
+        }
+
+        var received = new GroupMessageReceived(message.Id, message.Sender, message.Group, message.KeyEpoch, message.SentAt, message.Body.ToArray());
+        return PublishIncomingAsync(session, received, cancellationToken);
+    }
+
+    internal void OnFileOffer(in FileOffer offer)
+    {
+        // A file already handed to the application is being delivered again: skip its frames, re-ack at FileComplete.
+        if (_recent.Find(offer.FileId) is not null)
+        {
+            return;
+        }
+
+        string? problem = _files.Begin(offer);
+        if (problem is not null)
+        {
+            ChatClientLog.FileDropped(_logger, offer.FileId, "Its offer is refused: " + problem);
+        }
+    }
+
+    internal void OnFileChunk(in FileChunk chunk)
+    {
+        string? problem = _files.AddChunk(chunk, out _);
+        if (problem is not null)
+        {
+            ChatClientLog.FileDropped(_logger, chunk.FileId, problem);
+        }
+    }
+
+    internal ValueTask OnFileCompleteAsync(ServerSession session, in FileComplete complete, CancellationToken cancellationToken)
+    {
+        FileReceived? file = _files.Complete(complete, out string? problem);
+        if (file is null)
+        {
+            if (problem is not null)
+            {
+                ChatClientLog.FileDropped(_logger, complete.FileId, problem);
+            }
+            else if (_recent.Find(complete.FileId) == RecentIdState.Acknowledged)
+            {
+                // A copy of a file the application already has: the server did not get the first ack.
+                session.TryWriteAck(complete.FileId);
+            }
+
+            return default;
+        }
+
+        return IsNew(session, file.Id) ? PublishIncomingAsync(session, file, cancellationToken) : default;
+    }
+
+    /// <summary>Queues a notice (not a message to acknowledge) for the readers.</summary>
+    internal ValueTask PublishAsync(ChatEvent notice, CancellationToken cancellationToken)
+    {
+        var item = new QueuedEvent(notice, null);
+        return _events.Writer.TryWrite(item) ? default : PublishSlowAsync(item, cancellationToken);
+    }
+
+    private bool IsNew(ServerSession session, MessageId id)
+    {
+        switch (_recent.TryAdd(id))
+        {
+            case RecentIdState.New:
+                return true;
+            case RecentIdState.Acknowledged:
+                // Acked before, but the server did not get it (it reconnected): ack again, flushed with the batch.
+                session.TryWriteAck(id);
+                ChatClientLog.DuplicateDropped(_logger, id);
+                return false;
+            default:
+                // Still queued for the application: it is acknowledged when handed over.
+                ChatClientLog.DuplicateDropped(_logger, id);
+                return false;
+        }
+    }
+
+    private void Acknowledge(MessageId id, ServerSession? source)
+    {
+        _recent.MarkAcknowledged(id);
+
+        // The server that delivered it is the one waiting for the ack; after a reconnect, the current one deletes the
+        // stored copy instead.
+        ServerSession? session = source is { IsEnded: false } ? source : _session;
+        if (session is not null && session.TryWriteAck(id))
+        {
+            session.TryFlush();
+        }
+    }
+
+    private ValueTask PublishIncomingAsync(ServerSession session, IncomingMessage message, CancellationToken cancellationToken)
+    {
+        var item = new QueuedEvent(message, session);
+        return _events.Writer.TryWrite(item) ? default : PublishIncomingSlowAsync(item, message.Id, cancellationToken);
+    }
+
+    // The channel is full: the read loop waits here, so the server sees back-pressure instead of the client buffering.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask PublishIncomingSlowAsync(QueuedEvent item, MessageId id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _events.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // Disposed: nobody reads any more. Unacknowledged, the message stays pending on the server.
+            _recent.Remove(id);
+        }
+        catch (OperationCanceledException)
+        {
+            // The session is closing: the server delivers the message again, and that copy must not look like a duplicate.
+            _recent.Remove(id);
+            throw;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask PublishSlowAsync(QueuedEvent item, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _events.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // Disposed: nobody reads any more.
+        }
+    }
+}
