@@ -1,0 +1,976 @@
+using System.Globalization;
+using FastChat.Hosts.Storage.Internal;
+using FastChat.Protocol.Messages;
+using Npgsql;
+
+namespace FastChat.Hosts.Storage;
+
+/// <summary>
+/// The shared <see cref="IChatStore"/> for a cluster of separate processes and machines: a PostgreSQL database
+/// (Npgsql), whose schema <see cref="InitializeAsync"/> creates and migrates.
+/// </summary>
+/// <remarks>
+/// <para>Connections come from one <see cref="NpgsqlDataSource"/> per store; statements are prepared automatically on
+/// each physical connection once they are reused (<c>Max Auto Prepare</c> is set to 64 unless the connection string
+/// sets it). Membership changes lock the group's row (<c>SELECT ... FOR UPDATE</c>), so concurrent adds cannot pass
+/// the member limit. Times are kept to the microsecond.</para>
+/// <para>Pending items take their sequence numbers when they are inserted, from one sequence. Concurrent transactions
+/// may commit in another order than they took their numbers, so a reader that pages with <c>afterSequence</c> while
+/// items arrive may step past one that commits late; a new drain that starts from 0 finds it.</para>
+/// </remarks>
+public sealed class PostgresChatStore : IChatStore
+{
+    private const string Provider = "PostgreSQL";
+
+    // A batch is sent as statements of at most this many items and payload bytes (one transaction in all), so a large
+    // file fanned out to many recipients never becomes one huge protocol message.
+    private const int MaxItemsPerStatement = 1000;
+    private const long MaxPayloadBytesPerStatement = 16L * 1024 * 1024;
+
+    private const string InsertAccountSql =
+        "INSERT INTO accounts (user_name, kdf_algorithm, kdf_salt, kdf_iterations, server_salt, auth_key_hash, "
+        + "agreement_public_key, signing_public_key, wrapped_private_keys, created_at) "
+        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (user_name) DO NOTHING";
+
+    private const string SelectAccountSql =
+        "SELECT kdf_algorithm, kdf_salt, kdf_iterations, server_salt, auth_key_hash, agreement_public_key, "
+        + "signing_public_key, wrapped_private_keys, created_at FROM accounts WHERE user_name = $1";
+
+    // One statement: the group and its first member are inserted together or not at all.
+    private const string InsertGroupSql =
+        "WITH created AS (INSERT INTO groups (name, admin, member_limit, key_epoch) VALUES ($1, $2, $3, 0) "
+        + "ON CONFLICT (name) DO NOTHING RETURNING name) "
+        + "INSERT INTO group_members (group_name, member) SELECT name, $2 FROM created";
+
+    private const string SelectGroupSql =
+        "SELECT g.admin, g.member_limit, g.key_epoch, m.member FROM groups AS g "
+        + "JOIN group_members AS m ON m.group_name = g.name WHERE g.name = $1 ORDER BY m.joined";
+
+    private const string SelectGroupsOfMemberSql = "SELECT group_name FROM group_members WHERE member = $1 ORDER BY group_name";
+
+    private const string LockGroupSql = "SELECT key_epoch, admin, member_limit FROM groups WHERE name = $1 FOR UPDATE";
+
+    private const string CountMembersSql =
+        "SELECT count(*), count(*) FILTER (WHERE member = $2) FROM group_members WHERE group_name = $1";
+
+    private const string InsertMemberSql = "INSERT INTO group_members (group_name, member) VALUES ($1, $2)";
+
+    private const string DeleteMemberSql = "DELETE FROM group_members WHERE group_name = $1 AND member = $2";
+
+    private const string DeleteMemberEnvelopesSql = "DELETE FROM group_key_envelopes WHERE group_name = $1 AND member = $2";
+
+    private const string SelectFirstMemberSql = "SELECT member FROM group_members WHERE group_name = $1 ORDER BY joined LIMIT 1";
+
+    private const string DeleteGroupSql = "DELETE FROM groups WHERE name = $1";
+
+    private const string UpdateGroupSql = "UPDATE groups SET key_epoch = $2, admin = $3 WHERE name = $1";
+
+    private const string UpsertEnvelopeSql =
+        "INSERT INTO group_key_envelopes (group_name, member, epoch, sender, envelope) VALUES ($1, $2, $3, $4, $5) "
+        + "ON CONFLICT (group_name, member, epoch) DO UPDATE SET sender = excluded.sender, envelope = excluded.envelope";
+
+    private const string SelectEnvelopesSql =
+        "SELECT group_name, epoch, sender, envelope FROM group_key_envelopes WHERE member = $1 ORDER BY group_name, epoch";
+
+    private const string InsertPendingSql =
+        "INSERT INTO pending (recipient, id, kind, part, payload, enqueued_at) VALUES ($1, $2, $3, $4, $5, $6) "
+        + "ON CONFLICT (recipient, id, kind, part) DO NOTHING";
+
+    // The batch insert: one statement over parallel arrays, inserted in array order (ORDER BY ordinality), so the
+    // items take ascending sequence numbers in the order given. Duplicates, also within the batch, are skipped.
+    private const string InsertPendingBatchSql =
+        "INSERT INTO pending (recipient, id, kind, part, payload, enqueued_at) "
+        + "SELECT recipient, id, kind, part, payload, enqueued_at "
+        + "FROM unnest($1::text[], $2::bytea[], $3::smallint[], $4::integer[], $5::bytea[], $6::timestamptz[]) "
+        + "WITH ORDINALITY AS item (recipient, id, kind, part, payload, enqueued_at, position) "
+        + "ORDER BY position "
+        + "ON CONFLICT (recipient, id, kind, part) DO NOTHING";
+
+    private const string SelectPendingSql =
+        "SELECT sequence, id, kind, part, payload, enqueued_at FROM pending "
+        + "WHERE recipient = $1 AND sequence > $2 ORDER BY sequence LIMIT $3";
+
+    private const string CountPendingSql = "SELECT count(*) FROM pending WHERE recipient = $1 AND kind IN (1, 2)";
+
+    private const string DeletePendingSql = "DELETE FROM pending WHERE recipient = $1 AND id = $2";
+
+    private const string UpsertPresenceSql =
+        "INSERT INTO presence (user_name, server_id, updated_at) VALUES ($1, $2, now()) "
+        + "ON CONFLICT (user_name) DO UPDATE SET server_id = excluded.server_id, updated_at = excluded.updated_at";
+
+    private const string DeletePresenceSql = "DELETE FROM presence WHERE user_name = $1 AND server_id = $2";
+
+    private const string DeleteServerPresenceSql = "DELETE FROM presence WHERE server_id = $1";
+
+    private const string SelectPresenceSql = "SELECT server_id FROM presence WHERE user_name = $1";
+
+    private const string UpsertServerSql =
+        "INSERT INTO servers (server_id, host, port, updated_at) VALUES ($1, $2, $3, $4) "
+        + "ON CONFLICT (server_id) DO UPDATE SET host = excluded.host, port = excluded.port, updated_at = excluded.updated_at";
+
+    private const string SelectServerSql = "SELECT host, port, updated_at FROM servers WHERE server_id = $1";
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _database;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a store over a PostgreSQL database. Nothing is opened until <see cref="InitializeAsync"/>.</summary>
+    /// <param name="connectionString">An Npgsql connection string, e.g. <c>Host=db;Database=fastchat;Username=fastchat;Password=...</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="connectionString"/> is empty or cannot be parsed.</exception>
+    public PostgresChatStore(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            throw new ArgumentException($"The PostgreSQL connection string is not valid: {e.Message}", nameof(connectionString), e);
+        }
+
+        // Every statement here is fixed text run over and over: let each physical connection prepare them.
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        _database = string.Create(CultureInfo.InvariantCulture, $"{builder.Host}:{builder.Port}/{builder.Database ?? builder.Username}");
+        _dataSource = NpgsqlDataSource.Create(builder);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            await PostgresSchema.MigrateAsync(_dataSource, _database, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("open and migrate the database", e);
+        }
+    }
+
+    // ---- Accounts -------------------------------------------------------------------------------------------
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentNullException"><paramref name="account"/> or one of its blobs is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The account's name or KDF algorithm is empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<bool> CreateAccountAsync(Account account, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Validate(account);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(InsertAccountSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, account.UserName);
+                Add(command, account.KdfAlgorithm);
+                Add(command, account.KdfSalt);
+                Add(command, account.KdfIterations);
+                Add(command, account.ServerSalt);
+                Add(command, account.AuthKeyHash);
+                Add(command, account.AgreementPublicKey);
+                Add(command, account.SigningPublicKey);
+                Add(command, account.WrappedPrivateKeys);
+                Add(command, StoreArguments.ToUtc(account.CreatedAt));
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("create an account", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="userName"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<Account?> GetAccountAsync(string userName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userName);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(SelectAccountSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, userName);
+                NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        return null;
+                    }
+
+                    return new Account(
+                        userName,
+                        reader.GetString(0),
+                        reader.GetFieldValue<byte[]>(1),
+                        reader.GetInt32(2),
+                        reader.GetFieldValue<byte[]>(3),
+                        reader.GetFieldValue<byte[]>(4),
+                        reader.GetFieldValue<byte[]>(5),
+                        reader.GetFieldValue<byte[]>(6),
+                        reader.GetFieldValue<byte[]>(7),
+                        reader.GetFieldValue<DateTime>(8));
+                }
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("read an account", e);
+        }
+    }
+
+    // ---- Groups ---------------------------------------------------------------------------------------------
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="group"/> or <paramref name="admin"/> is null or empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="memberLimit"/> is less than 1.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<bool> CreateGroupAsync(string group, string admin, int memberLimit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(group);
+        ArgumentException.ThrowIfNullOrEmpty(admin);
+        ArgumentOutOfRangeException.ThrowIfLessThan(memberLimit, 1);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(InsertGroupSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, group);
+                Add(command, admin);
+                Add(command, memberLimit);
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("create a group", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="group"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<GroupInfo?> GetGroupAsync(string group, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(group);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(SelectGroupSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, group);
+                NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        return null;
+                    }
+
+                    string admin = reader.GetString(0);
+                    int memberLimit = reader.GetInt32(1);
+                    int keyEpoch = reader.GetInt32(2);
+                    var members = new List<string>();
+                    do
+                    {
+                        members.Add(reader.GetString(3));
+                    }
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false));
+
+                    return new GroupInfo(group, admin, memberLimit, keyEpoch, members);
+                }
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("read a group", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="userName"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<IReadOnlyList<string>> GetGroupsOfMemberAsync(string userName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userName);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(SelectGroupsOfMemberSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, userName);
+                NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    var groups = new List<string>();
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        groups.Add(reader.GetString(0));
+                    }
+
+                    return groups;
+                }
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("read a member's groups", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="group"/> or <paramref name="member"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<GroupChange> AddMemberAsync(string group, string member, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(group);
+        ArgumentException.ThrowIfNullOrEmpty(member);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    // The row lock serializes every membership change of this group, so two adds cannot both see
+                    // room for one more member.
+                    (bool found, int keyEpoch, string admin, int memberLimit) = await LockGroupAsync(connection, group, cancellationToken).ConfigureAwait(false);
+                    if (!found)
+                    {
+                        return new GroupChange(GroupChangeStatus.GroupNotFound, 0, string.Empty);
+                    }
+
+                    long memberCount;
+                    long isMember;
+                    NpgsqlCommand count = new(CountMembersSql, connection);
+                    await using (count.ConfigureAwait(false))
+                    {
+                        Add(count, group);
+                        Add(count, member);
+                        NpgsqlDataReader reader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                        await using (reader.ConfigureAwait(false))
+                        {
+                            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                            memberCount = reader.GetInt64(0);
+                            isMember = reader.GetInt64(1);
+                        }
+                    }
+
+                    if (isMember != 0)
+                    {
+                        return new GroupChange(GroupChangeStatus.AlreadyMember, keyEpoch, admin);
+                    }
+
+                    if (memberCount >= memberLimit)
+                    {
+                        return new GroupChange(GroupChangeStatus.GroupFull, keyEpoch, admin);
+                    }
+
+                    await ExecuteAsync(connection, InsertMemberSql, group, member, cancellationToken).ConfigureAwait(false);
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return new GroupChange(GroupChangeStatus.Ok, keyEpoch, admin);
+                }
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("add a group member", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="group"/> or <paramref name="member"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<GroupChange> RemoveMemberAsync(string group, string member, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(group);
+        ArgumentException.ThrowIfNullOrEmpty(member);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    (bool found, int keyEpoch, string admin, _) = await LockGroupAsync(connection, group, cancellationToken).ConfigureAwait(false);
+                    if (!found)
+                    {
+                        return new GroupChange(GroupChangeStatus.GroupNotFound, 0, string.Empty);
+                    }
+
+                    if (await ExecuteAsync(connection, DeleteMemberSql, group, member, cancellationToken).ConfigureAwait(false) == 0)
+                    {
+                        return new GroupChange(GroupChangeStatus.NotMember, keyEpoch, admin);
+                    }
+
+                    await ExecuteAsync(connection, DeleteMemberEnvelopesSql, group, member, cancellationToken).ConfigureAwait(false);
+
+                    string? longestStanding;
+                    NpgsqlCommand first = new(SelectFirstMemberSql, connection);
+                    await using (first.ConfigureAwait(false))
+                    {
+                        Add(first, group);
+                        longestStanding = await first.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+                    }
+
+                    int newEpoch = keyEpoch + 1;
+                    GroupChange change;
+                    if (longestStanding is null)
+                    {
+                        // Nobody is left: the group goes, and its remaining envelopes with it (ON DELETE CASCADE).
+                        NpgsqlCommand delete = new(DeleteGroupSql, connection);
+                        await using (delete.ConfigureAwait(false))
+                        {
+                            Add(delete, group);
+                            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        }
+
+                        change = new GroupChange(GroupChangeStatus.Ok, newEpoch, string.Empty, GroupDeleted: true);
+                    }
+                    else
+                    {
+                        string newAdmin = string.Equals(admin, member, StringComparison.Ordinal) ? longestStanding : admin;
+                        NpgsqlCommand update = new(UpdateGroupSql, connection);
+                        await using (update.ConfigureAwait(false))
+                        {
+                            Add(update, group);
+                            Add(update, newEpoch);
+                            Add(update, newAdmin);
+                            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        }
+
+                        change = new GroupChange(GroupChangeStatus.Ok, newEpoch, newAdmin);
+                    }
+
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return change;
+                }
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("remove a group member", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentNullException"><paramref name="envelope"/> or its blob is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A name in <paramref name="envelope"/> is empty or its epoch is negative.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The group does not exist, or the database failed.</exception>
+    public async Task PutGroupKeyEnvelopeAsync(GroupKeyEnvelopeRecord envelope, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Validate(envelope);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(UpsertEnvelopeSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, envelope.Group);
+                Add(command, envelope.Member);
+                Add(command, envelope.Epoch);
+                Add(command, envelope.Sender);
+                Add(command, envelope.Envelope);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+        {
+            throw StoreErrors.GroupMissing(envelope.Group, e);
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("store a group key envelope", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="member"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<IReadOnlyList<GroupKeyEnvelopeRecord>> GetGroupKeyEnvelopesAsync(string member, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(member);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(SelectEnvelopesSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, member);
+                NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    var envelopes = new List<GroupKeyEnvelopeRecord>();
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        envelopes.Add(new GroupKeyEnvelopeRecord(
+                            reader.GetString(0),
+                            member,
+                            reader.GetInt32(1),
+                            reader.GetString(2),
+                            reader.GetFieldValue<byte[]>(3)));
+                    }
+
+                    return envelopes;
+                }
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("read group key envelopes", e);
+        }
+    }
+
+    // ---- Pending items --------------------------------------------------------------------------------------
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentNullException"><paramref name="item"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="item"/> has no recipient or payload, an unknown kind or a negative part.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<bool> EnqueueAsync(PendingItem item, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Validate(item);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(InsertPendingSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, item.Recipient);
+                Add(command, item.Id.ToByteArray());
+                Add(command, (short)item.Kind);
+                Add(command, item.Part);
+                Add(command, item.Payload);
+                Add(command, StoreArguments.EnqueuedAt(item.EnqueuedAt));
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("store a pending item", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentNullException"><paramref name="items"/> or one of them is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">An item has no recipient or payload, an unknown kind or a negative part.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed; none of the items is stored.</exception>
+    public async Task<int> EnqueueBatchAsync(IReadOnlyList<PendingItem> items, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Validate(items);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (items.Count == 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                int end = EndOfStatement(items, 0);
+                if (end == items.Count)
+                {
+                    // One statement is atomic on its own.
+                    return await InsertPendingAsync(connection, items, 0, end, cancellationToken).ConfigureAwait(false);
+                }
+
+                NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    int stored = 0;
+                    for (int start = 0; start < items.Count; start = end)
+                    {
+                        end = EndOfStatement(items, start);
+                        stored += await InsertPendingAsync(connection, items, start, end, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return stored;
+                }
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("store pending items", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="recipient"/> is null or empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<IReadOnlyList<PendingItem>> GetPendingAsync(string recipient, long afterSequence, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(recipient);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(SelectPendingSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, recipient);
+                Add(command, afterSequence);
+                Add(command, (long)limit);
+                NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    // Sized for a typical drain page, not for the limit, which may be int.MaxValue.
+                    var items = new List<PendingItem>(Math.Min(limit, 64));
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        items.Add(new PendingItem(
+                            reader.GetInt64(0),
+                            recipient,
+                            ReadId(reader, 1),
+                            (PendingKind)reader.GetInt16(2),
+                            reader.GetInt32(3),
+                            reader.GetFieldValue<byte[]>(4),
+                            reader.GetFieldValue<DateTime>(5)));
+                    }
+
+                    return items;
+                }
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("read pending items", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="recipient"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<int> CountPendingAsync(string recipient, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(recipient);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(CountPendingSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, recipient);
+                object? count = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                return Convert.ToInt32(count, CultureInfo.InvariantCulture);
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("count pending items", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="recipient"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<int> DeletePendingAsync(string recipient, MessageId id, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(recipient);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(DeletePendingSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, recipient);
+                Add(command, id.ToByteArray());
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("delete pending items", e);
+        }
+    }
+
+    // ---- Presence and servers -------------------------------------------------------------------------------
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="userName"/> or <paramref name="serverId"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task SetPresenceAsync(string userName, string serverId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userName);
+        ArgumentException.ThrowIfNullOrEmpty(serverId);
+        try
+        {
+            await ExecuteAsync(UpsertPresenceSql, userName, serverId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("record presence", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="userName"/> or <paramref name="serverId"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<bool> ClearPresenceAsync(string userName, string serverId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userName);
+        ArgumentException.ThrowIfNullOrEmpty(serverId);
+        try
+        {
+            return await ExecuteAsync(DeletePresenceSql, userName, serverId, cancellationToken).ConfigureAwait(false) == 1;
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("clear presence", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="serverId"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<int> ClearServerPresenceAsync(string serverId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(serverId);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(DeleteServerPresenceSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, serverId);
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("clear a server's presence", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="userName"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<string?> GetPresenceAsync(string userName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userName);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(SelectPresenceSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, userName);
+                return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("read presence", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentNullException"><paramref name="server"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="server"/> has an empty id or host, or a port outside 0-65535.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task UpsertServerAsync(ServerRecord server, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Validate(server);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(UpsertServerSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, server.ServerId);
+                Add(command, server.Host);
+                Add(command, server.Port);
+                Add(command, StoreArguments.ToUtc(server.UpdatedAt));
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("record a server", e);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="serverId"/> is null or empty.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed.</exception>
+    public async Task<ServerRecord?> GetServerAsync(string serverId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(serverId);
+        try
+        {
+            NpgsqlCommand command = CreateCommand(SelectServerSql);
+            await using (command.ConfigureAwait(false))
+            {
+                Add(command, serverId);
+                NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                        ? new ServerRecord(serverId, reader.GetString(0), reader.GetInt32(1), reader.GetFieldValue<DateTime>(2))
+                        : null;
+                }
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed("read a server", e);
+        }
+    }
+
+    /// <summary>Closes every pooled connection. Idempotent.</summary>
+    /// <returns>A task that completes when the connections are closed.</returns>
+    public ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return default;
+        }
+
+        _disposed = true;
+        return _dataSource.DisposeAsync();
+    }
+
+    private static void Add<T>(NpgsqlCommand command, T value) => command.Parameters.Add(new NpgsqlParameter<T> { TypedValue = value });
+
+    private static MessageId ReadId(NpgsqlDataReader reader, int ordinal)
+    {
+        byte[] bytes = reader.GetFieldValue<byte[]>(ordinal);
+        if (bytes.Length != MessageId.Size)
+        {
+            throw new ChatStoreException($"A pending item's id is {bytes.Length} bytes instead of {MessageId.Size}; the database is damaged.");
+        }
+
+        return new MessageId(bytes);
+    }
+
+    // Where the statement that starts at start ends: at most MaxItemsPerStatement items and, unless a single item is
+    // larger on its own, MaxPayloadBytesPerStatement payload bytes.
+    private static int EndOfStatement(IReadOnlyList<PendingItem> items, int start)
+    {
+        int end = start;
+        long bytes = 0;
+        while (end < items.Count && end - start < MaxItemsPerStatement)
+        {
+            bytes += items[end].Payload.Length;
+            if (bytes > MaxPayloadBytesPerStatement && end > start)
+            {
+                break;
+            }
+
+            end++;
+        }
+
+        return end;
+    }
+
+    private static async Task<int> InsertPendingAsync(
+        NpgsqlConnection connection, IReadOnlyList<PendingItem> items, int start, int end, CancellationToken cancellationToken)
+    {
+        int count = end - start;
+        var recipients = new string[count];
+        var ids = new byte[count][];
+        var kinds = new short[count];
+        var parts = new int[count];
+        var payloads = new byte[count][];
+        var times = new DateTime[count];
+        for (int i = 0; i < count; i++)
+        {
+            PendingItem item = items[start + i];
+            recipients[i] = item.Recipient;
+            ids[i] = item.Id.ToByteArray();
+            kinds[i] = (short)item.Kind;
+            parts[i] = item.Part;
+            payloads[i] = item.Payload;
+            times[i] = StoreArguments.EnqueuedAt(item.EnqueuedAt);
+        }
+
+        NpgsqlCommand command = new(InsertPendingBatchSql, connection);
+        await using (command.ConfigureAwait(false))
+        {
+            Add(command, recipients);
+            Add(command, ids);
+            Add(command, kinds);
+            Add(command, parts);
+            Add(command, payloads);
+            Add(command, times);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<(bool Found, int KeyEpoch, string Admin, int MemberLimit)> LockGroupAsync(
+        NpgsqlConnection connection, string group, CancellationToken cancellationToken)
+    {
+        NpgsqlCommand command = new(LockGroupSql, connection);
+        await using (command.ConfigureAwait(false))
+        {
+            Add(command, group);
+            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return (false, 0, string.Empty, 0);
+                }
+
+                return (true, reader.GetInt32(0), reader.GetString(1), reader.GetInt32(2));
+            }
+        }
+    }
+
+    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, string first, string second, CancellationToken cancellationToken)
+    {
+        NpgsqlCommand command = new(sql, connection);
+        await using (command.ConfigureAwait(false))
+        {
+            Add(command, first);
+            Add(command, second);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<int> ExecuteAsync(string sql, string first, string second, CancellationToken cancellationToken)
+    {
+        NpgsqlCommand command = CreateCommand(sql);
+        await using (command.ConfigureAwait(false))
+        {
+            Add(command, first);
+            Add(command, second);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private NpgsqlCommand CreateCommand(string sql)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _dataSource.CreateCommand(sql);
+    }
+
+    private ChatStoreException Failed(string operation, Exception exception) => StoreErrors.Failed(Provider, _database, operation, exception);
+}
