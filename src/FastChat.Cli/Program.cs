@@ -16,6 +16,8 @@ public static class Program
         var root = new RootCommand("FastChat: an end-to-end-encrypted chat relay on a zero-copy MessagePack transport.")
         {
             ServeCommand.Create(),
+            BalancerCommand.Create(),
+            ServerCommand.Create(),
             PingCommand.Create(),
         };
 
