@@ -1,0 +1,112 @@
+using System.Buffers;
+
+namespace FastChat.Hosts.Server.Internal;
+
+/// <summary>
+/// One message payload (<c>[opcode, requestId, fields...]</c>, no length prefix) in an array rented from
+/// <see cref="ArrayPool{T}.Shared"/>, shared by reference count between the deliveries that still need it (one for a
+/// direct message, one per member copy for a group message). The last <see cref="Release"/> returns the array and
+/// the buffer object to their pools, so the relay path allocates nothing per message in steady state.
+/// </summary>
+internal sealed class PayloadBuffer : IBufferWriter<byte>
+{
+    private static readonly ObjectPool<PayloadBuffer> s_pool = new(1024);
+
+    private byte[] _array = [];
+    private int _length;
+    private int _references;
+
+    private PayloadBuffer()
+    {
+    }
+
+    /// <summary>The payload written so far.</summary>
+    public ReadOnlySpan<byte> Span => _array.AsSpan(0, _length);
+
+    /// <summary>The payload written so far.</summary>
+    public ReadOnlyMemory<byte> Memory => _array.AsMemory(0, _length);
+
+    /// <summary>The payload's length in bytes.</summary>
+    public int Length => _length;
+
+    /// <summary>Rents an empty buffer with one reference, able to hold <paramref name="capacity"/> bytes without growing.</summary>
+    public static PayloadBuffer Rent(int capacity)
+    {
+        PayloadBuffer buffer = s_pool.Rent() ?? new PayloadBuffer();
+        buffer._array = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 256));
+        buffer._length = 0;
+        buffer._references = 1;
+        return buffer;
+    }
+
+    /// <summary>Rents a buffer holding a copy of <paramref name="payload"/>.</summary>
+    public static PayloadBuffer CopyOf(in ReadOnlySequence<byte> payload)
+    {
+        PayloadBuffer buffer = Rent(checked((int)payload.Length));
+        payload.CopyTo(buffer._array);
+        buffer._length = (int)payload.Length;
+        return buffer;
+    }
+
+    /// <summary>Adds a reference for one more holder.</summary>
+    public void AddReference() => Interlocked.Increment(ref _references);
+
+    /// <summary>Drops a reference; the last one returns the memory to the pools.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) != 0)
+        {
+            return;
+        }
+
+        byte[] array = _array;
+        _array = [];
+        _length = 0;
+        ArrayPool<byte>.Shared.Return(array);
+        s_pool.Return(this);
+    }
+
+    /// <summary>A copy of the payload for the store, which keeps its own array.</summary>
+    public byte[] ToArray() => Span.ToArray();
+
+    /// <inheritdoc/>
+    public void Advance(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (_length + count > _array.Length)
+        {
+            throw new InvalidOperationException("Advanced past the end of the buffer.");
+        }
+
+        _length += count;
+    }
+
+    /// <inheritdoc/>
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        EnsureCapacity(sizeHint);
+        return _array.AsMemory(_length);
+    }
+
+    /// <inheritdoc/>
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        EnsureCapacity(sizeHint);
+        return _array.AsSpan(_length);
+    }
+
+    private void EnsureCapacity(int sizeHint)
+    {
+        int needed = _length + Math.Max(sizeHint, 1);
+        if (needed <= _array.Length)
+        {
+            return;
+        }
+
+        // Only when the size estimate was short: grow by doubling, as a list would.
+        byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _array.Length * 2));
+        _array.AsSpan(0, _length).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(_array);
+        _array = larger;
+    }
+}
