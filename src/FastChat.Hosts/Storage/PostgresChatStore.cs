@@ -86,6 +86,14 @@ public sealed class PostgresChatStore : IChatStore
         + "ORDER BY position "
         + "ON CONFLICT (recipient, id, kind, part) DO NOTHING";
 
+    // Per-recipient order: a transaction that appends to a recipient's queue first takes a transaction-scoped advisory
+    // lock on that recipient, so two appends for one recipient commit in the order they took their sequence numbers.
+    // Without it a drain paging by sequence could step past an item that takes a smaller number but commits later.
+    // Locks are taken in key order so two batches never wait on each other crosswise.
+    private const string LockRecipientsSql =
+        "SELECT count(pg_advisory_xact_lock(k)) FROM "
+        + "(SELECT DISTINCT hashtextextended(r, 7231) AS k FROM unnest($1::text[]) AS r ORDER BY k) AS locks";
+
     private const string SelectPendingSql =
         "SELECT sequence, id, kind, part, payload, enqueued_at FROM pending "
         + "WHERE recipient = $1 AND sequence > $2 ORDER BY sequence LIMIT $3";
@@ -551,18 +559,32 @@ public sealed class PostgresChatStore : IChatStore
     public async Task<bool> EnqueueAsync(PendingItem item, CancellationToken cancellationToken = default)
     {
         StoreArguments.Validate(item);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         try
         {
-            NpgsqlCommand command = CreateCommand(InsertPendingSql);
-            await using (command.ConfigureAwait(false))
+            NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
             {
-                Add(command, item.Recipient);
-                Add(command, item.Id.ToByteArray());
-                Add(command, (short)item.Kind);
-                Add(command, item.Part);
-                Add(command, item.Payload);
-                Add(command, StoreArguments.EnqueuedAt(item.EnqueuedAt));
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+                NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    await LockRecipientsAsync(connection, [item.Recipient], cancellationToken).ConfigureAwait(false);
+                    bool stored;
+                    NpgsqlCommand command = new(InsertPendingSql, connection, transaction);
+                    await using (command.ConfigureAwait(false))
+                    {
+                        Add(command, item.Recipient);
+                        Add(command, item.Id.ToByteArray());
+                        Add(command, (short)item.Kind);
+                        Add(command, item.Part);
+                        Add(command, item.Payload);
+                        Add(command, StoreArguments.EnqueuedAt(item.EnqueuedAt));
+                        stored = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+                    }
+
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return stored;
+                }
             }
         }
         catch (NpgsqlException e)
@@ -590,17 +612,18 @@ public sealed class PostgresChatStore : IChatStore
             NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
-                int end = EndOfStatement(items, 0);
-                if (end == items.Count)
-                {
-                    // One statement is atomic on its own.
-                    return await InsertPendingAsync(connection, items, 0, end, cancellationToken).ConfigureAwait(false);
-                }
-
                 NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 await using (transaction.ConfigureAwait(false))
                 {
+                    var recipients = new string[items.Count];
+                    for (int i = 0; i < recipients.Length; i++)
+                    {
+                        recipients[i] = items[i].Recipient;
+                    }
+
+                    await LockRecipientsAsync(connection, recipients, cancellationToken).ConfigureAwait(false);
                     int stored = 0;
+                    int end;
                     for (int start = 0; start < items.Count; start = end)
                     {
                         end = EndOfStatement(items, start);
@@ -888,6 +911,16 @@ public sealed class PostgresChatStore : IChatStore
         }
 
         return end;
+    }
+
+    private static async Task LockRecipientsAsync(NpgsqlConnection connection, string[] recipients, CancellationToken cancellationToken)
+    {
+        NpgsqlCommand command = new(LockRecipientsSql, connection);
+        await using (command.ConfigureAwait(false))
+        {
+            Add(command, recipients);
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static async Task<int> InsertPendingAsync(

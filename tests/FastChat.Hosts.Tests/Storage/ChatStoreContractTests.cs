@@ -690,6 +690,67 @@ public abstract class ChatStoreContractTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Guards per-recipient commit order: a reader paging a queue by sequence while writers append to it must never
+    /// step past an item that takes a smaller sequence number but becomes visible later (it would then only arrive at
+    /// the recipient's next sign-in).
+    /// </summary>
+    [SkippableFact]
+    public async Task GetPendingAfterSequence_WhileWritersAppend_NeverSkipsAnItem()
+    {
+        RequireProvider();
+        const int Writers = 8;
+        const int PerWriter = 40;
+        Task[] writers = new Task[Writers];
+        for (int w = 0; w < Writers; w++)
+        {
+            MessageId[] ids = NewIds(PerWriter);
+            writers[w] = Task.Run(async () =>
+            {
+                for (int i = 0; i < ids.Length; i++)
+                {
+                    if (i % 4 == 3)
+                    {
+                        await Store.EnqueueBatchAsync([Item("bob", ids[i]), Item("carol", MessageId.NewId())]);
+                    }
+                    else
+                    {
+                        await Store.EnqueueAsync(Item("bob", ids[i]));
+                    }
+                }
+            });
+        }
+
+        Task allWritten = Task.WhenAll(writers);
+        var seen = new HashSet<MessageId>();
+        long after = 0;
+        using var deadline = new CancellationTokenSource(Timeout);
+        while (true)
+        {
+            bool finished = allWritten.IsCompleted;
+            IReadOnlyList<PendingItem> page = await Store.GetPendingAsync("bob", after, 16, deadline.Token).WaitAsync(Timeout);
+            foreach (PendingItem item in page)
+            {
+                Assert.True(item.Sequence > after);
+                after = item.Sequence;
+                Assert.True(seen.Add(item.Id));
+            }
+
+            if (page.Count == 0 && finished)
+            {
+                break;
+            }
+
+            if (page.Count == 0)
+            {
+                await Task.WhenAny(allWritten, Task.Delay(1, deadline.Token)).WaitAsync(Timeout);
+            }
+        }
+
+        await allWritten.WaitAsync(Timeout);
+        Assert.Equal(Writers * PerWriter, seen.Count);
+    }
+
     [SkippableFact]
     public async Task Enqueue_LargePayload_RoundTrips()
     {
