@@ -127,40 +127,56 @@ public sealed class ClusterKey
 
     /// <summary>
     /// Computes the proof a chat server presents in <c>RegisterServer</c> (to the balancer) or <c>PeerLink</c> (to another
-    /// server): <c>HMAC(key, purpose || 0 || serverId || 0 || issuedAt ticks, big-endian)</c>.
+    /// server): <c>HMAC(key, purpose || 0 || serverId || 0 || context || 0 || issuedAt ticks, big-endian)</c>.
     /// </summary>
     /// <param name="purpose">What the proof is for (<c>register</c> or <c>peer</c>), so one cannot be replayed as the other.</param>
     /// <param name="serverId">The presenting server's id.</param>
     /// <param name="issuedAt">When it was issued (UTC); receivers reject proofs older than a few minutes.</param>
+    /// <param name="context">
+    /// What else the proof vouches for, so a captured proof cannot be replayed with other values: for a registration
+    /// the advertised <c>host:port</c>, so nobody can point a server id at another address. Empty when there is nothing.
+    /// </param>
     /// <returns>The 32-byte proof.</returns>
-    public byte[] ComputeProof(string purpose, string serverId, DateTime issuedAt)
+    public byte[] ComputeProof(string purpose, string serverId, DateTime issuedAt, string context = "")
     {
         ArgumentNullException.ThrowIfNull(purpose);
         ArgumentNullException.ThrowIfNull(serverId);
-        var data = BuildProofData(purpose, serverId, issuedAt);
+        ArgumentNullException.ThrowIfNull(context);
+        var data = BuildProofData(purpose, serverId, context, issuedAt);
         return HMACSHA256.HashData(_key, data);
     }
+
+    /// <summary>The context a registration proof vouches for: the advertised endpoint as <c>host:port</c>.</summary>
+    /// <param name="host">The advertised host.</param>
+    /// <param name="port">The advertised port.</param>
+    /// <returns>The context string to pass to <see cref="ComputeProof"/> and <see cref="VerifyProof"/>.</returns>
+    public static string EndpointContext(string host, int port) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{host}:{port}");
 
     /// <summary>Checks a proof from <see cref="ComputeProof"/> in constant time.</summary>
     /// <param name="purpose">What the proof is for.</param>
     /// <param name="serverId">The presenting server's id.</param>
     /// <param name="issuedAt">The issue time the server sent.</param>
     /// <param name="proof">The proof the server sent.</param>
+    /// <param name="context">The context the proof must vouch for (see <see cref="ComputeProof"/>).</param>
     /// <returns><see langword="true"/> if it matches.</returns>
-    public bool VerifyProof(string purpose, string serverId, DateTime issuedAt, ReadOnlySpan<byte> proof)
+    public bool VerifyProof(string purpose, string serverId, DateTime issuedAt, ReadOnlySpan<byte> proof, string context = "")
     {
-        var expected = ComputeProof(purpose, serverId, issuedAt);
+        var expected = ComputeProof(purpose, serverId, issuedAt, context);
         return proof.Length == expected.Length && CryptographicOperations.FixedTimeEquals(expected, proof);
     }
 
-    private static byte[] BuildProofData(string purpose, string serverId, DateTime issuedAt)
+    private static byte[] BuildProofData(string purpose, string serverId, string context, DateTime issuedAt)
     {
+        // Zero separators keep the fields unambiguous: names and host:port never contain a NUL.
         var purposeLength = Encoding.UTF8.GetByteCount(purpose);
         var idLength = Encoding.UTF8.GetByteCount(serverId);
-        var data = new byte[purposeLength + 1 + idLength + 1 + sizeof(long)];
-        Encoding.UTF8.GetBytes(purpose, data);
-        Encoding.UTF8.GetBytes(serverId, data.AsSpan(purposeLength + 1));
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(data.AsSpan(purposeLength + 1 + idLength + 1), issuedAt.ToUniversalTime().Ticks);
+        var contextLength = Encoding.UTF8.GetByteCount(context);
+        var data = new byte[purposeLength + 1 + idLength + 1 + contextLength + 1 + sizeof(long)];
+        var offset = Encoding.UTF8.GetBytes(purpose, data) + 1;
+        offset += Encoding.UTF8.GetBytes(serverId, data.AsSpan(offset)) + 1;
+        offset += Encoding.UTF8.GetBytes(context, data.AsSpan(offset)) + 1;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(data.AsSpan(offset), issuedAt.ToUniversalTime().Ticks);
         return data;
     }
 }

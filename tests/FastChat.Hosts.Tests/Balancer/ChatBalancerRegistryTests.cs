@@ -46,6 +46,20 @@ public class ChatBalancerRegistryTests
         Assert.Empty(harness.Balancer.GetServers());
     }
 
+    /// <summary>Guards the endpoint binding: a captured registration proof cannot point the server id at another address.</summary>
+    [Fact]
+    public async Task RegisterServer_ProofForAnotherEndpoint_Refused()
+    {
+        await using BalancerHarness harness = await BalancerHarness.StartAsync();
+        await using FakeServerPeer server = await FakeServerPeer.ConnectAsync(harness.EndPoint, "s1", 7801);
+        DateTime now = DateTime.UtcNow;
+
+        // The proof vouches for 127.0.0.1:7999, but the registration names port 7801.
+        byte[] proof = harness.ClusterKey.ComputeProof("register", "s1", now, ClusterKey.EndpointContext(server.Host, 7999));
+        (await server.RegisterAsync(harness.ClusterKey, now, proof)).AssertError(ErrorCode.AuthenticationFailed);
+        Assert.Empty(harness.Balancer.GetServers());
+    }
+
     /// <summary>Guards proof separation: a server-to-server link proof cannot be replayed as a registration.</summary>
     [Fact]
     public async Task RegisterServer_ProofForAnotherPurpose_Refused()

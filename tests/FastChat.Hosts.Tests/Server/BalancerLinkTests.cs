@@ -106,7 +106,7 @@ public sealed class BalancerLinkTests
                     break;
                 case Opcode.RegisterServer:
                     RegisterServer register = MessageSerializer.ReadBody<RegisterServer>(ref reader, header);
-                    bool valid = _key.VerifyProof("register", register.ServerId, register.IssuedAt, register.Proof.ToArray());
+                    bool valid = _key.VerifyProof("register", register.ServerId, register.IssuedAt, register.Proof.ToArray(), ClusterKey.EndpointContext(register.Host, register.Port));
                     Registrations.Writer.TryWrite(new Registration(register.ServerId, register.Host, register.Port, valid));
                     Write(connection, header.RequestId, new Ok());
                     break;

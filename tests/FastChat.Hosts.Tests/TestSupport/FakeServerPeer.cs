@@ -87,7 +87,7 @@ internal sealed class FakeServerPeer : IAsyncDisposable
     public Task<ReceivedMessage> RegisterAsync(ClusterKey clusterKey, DateTime? issuedAt = null, byte[]? proof = null)
     {
         DateTime at = issuedAt ?? DateTime.UtcNow;
-        byte[] bytes = proof ?? clusterKey.ComputeProof("register", ServerId, at);
+        byte[] bytes = proof ?? clusterKey.ComputeProof("register", ServerId, at, ClusterKey.EndpointContext(Host, Port));
         return Peer.RequestAsync(new RegisterServer
         {
             ServerId = ServerId,

@@ -256,7 +256,7 @@ internal sealed class BalancerConnection : IFrameHandler
             return;
         }
 
-        if (!VerifyProof(id, issuedAt, registration.Proof))
+        if (!VerifyProof(id, issuedAt, registration.Proof, Security.ClusterKey.EndpointContext(registration.Host, registration.Port)))
         {
             Refuse(header.RequestId, id, ErrorCode.AuthenticationFailed, "The registration proof does not match the cluster key.");
             return;
@@ -417,7 +417,7 @@ internal sealed class BalancerConnection : IFrameHandler
         WriteError(requestId, ErrorCode.InternalError, "The account store is unavailable; try again shortly.");
     }
 
-    private bool VerifyProof(string serverId, DateTime issuedAt, in ReadOnlySequence<byte> proof)
+    private bool VerifyProof(string serverId, DateTime issuedAt, in ReadOnlySequence<byte> proof, string endpoint)
     {
         // HMAC-SHA256: anything but 32 bytes cannot match, and checking first bounds the copy below.
         if (proof.Length != 32)
@@ -427,7 +427,7 @@ internal sealed class BalancerConnection : IFrameHandler
 
         Span<byte> bytes = stackalloc byte[32];
         proof.CopyTo(bytes);
-        return _context.ClusterKey.VerifyProof("register", serverId, issuedAt, bytes);
+        return _context.ClusterKey.VerifyProof("register", serverId, issuedAt, bytes, endpoint);
     }
 
     private void Refuse(uint requestId, string serverId, ErrorCode code, string reason)

@@ -113,7 +113,7 @@ internal sealed class BalancerLink : IFrameHandler
                 Host = _advertisedHost,
                 Port = _advertisedPort,
                 IssuedAt = issuedAt,
-                Proof = new ReadOnlySequence<byte>(_context.ClusterKey.ComputeProof("register", _context.ServerId, issuedAt)),
+                Proof = new ReadOnlySequence<byte>(_context.ClusterKey.ComputeProof("register", _context.ServerId, issuedAt, Security.ClusterKey.EndpointContext(_advertisedHost, _advertisedPort))),
             });
             framed.TryFlush();
 
