@@ -51,8 +51,12 @@ public sealed class ChatServerOptions
     [Range(64 * 1024, long.MaxValue)]
     public long MaxSendBufferBytes { get; set; } = 4L * 1024 * 1024;
 
-    /// <summary>How long a live delivery may wait for the recipient's ack before the message is stored for later delivery. Default 10 s.</summary>
-    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a live delivery may wait for the recipient's ack before the message is stored for later delivery and the
+    /// sender acknowledged. Default 2 s: short enough that a recipient which is connected but slow to process (or an app
+    /// that reads its events only after sending) never holds a sender past its request timeout (10 s in the client SDK).
+    /// </summary>
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long a graceful shutdown waits for clients to leave after telling them to reconnect. Default 5 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
