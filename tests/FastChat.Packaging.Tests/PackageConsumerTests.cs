@@ -6,13 +6,14 @@ using System.Xml.Linq;
 namespace FastChat.Packaging.Tests;
 
 /// <summary>
-/// Packs FastChat.Protocol and FastChat.Transport as NuGet packages into a local folder and builds a consumer that
-/// restores them from there, the way a user of the packages would.
+/// Packs the four libraries (Protocol, Transport, Client, Hosts) as NuGet packages into a local folder and builds a
+/// consumer that restores them from there, the way a user of the packages would: it round-trips a frame, then runs a
+/// balancer and a chat server in-process and has two SDK clients exchange a message through them.
 /// </summary>
 public sealed class PackageConsumerTests : IDisposable
 {
     private static readonly TimeSpan ProcessTimeout = TimeSpan.FromMinutes(5);
-    private static readonly string[] PackedProjects = ["FastChat.Protocol", "FastChat.Transport"];
+    private static readonly string[] PackedProjects = ["FastChat.Protocol", "FastChat.Transport", "FastChat.Client", "FastChat.Hosts"];
 
     private readonly string _work = Directory.CreateTempSubdirectory("fastchat-pack-").FullName;
 
@@ -29,7 +30,7 @@ public sealed class PackageConsumerTests : IDisposable
     }
 
     [Fact]
-    public async Task Packages_RestoredFromLocalFolder_ConsumerRoundTripsAFrame()
+    public async Task Packages_RestoredFromLocalFolder_ConsumerRoundTripsAFrameAndChats()
     {
         string root = RepositoryRoot();
         string feed = Path.Combine(_work, "feed");
@@ -77,9 +78,13 @@ public sealed class PackageConsumerTests : IDisposable
             $"-p:RestorePackagesPath={Path.Combine(_work, "packages")}");
 
         Assert.Contains("round-trip ok", output, StringComparison.Ordinal);
+        Assert.Contains("chat ok", output, StringComparison.Ordinal);
         Assert.True(
             Directory.Exists(Path.Combine(_work, "packages", "fastchat.protocol", version)),
             "the consumer did not restore FastChat.Protocol from the local folder");
+        Assert.True(
+            Directory.Exists(Path.Combine(_work, "packages", "fastchat.hosts", version)),
+            "the consumer did not restore FastChat.Hosts from the local folder");
     }
 
     private static void AssertPackageContents(string nupkg, string id)
