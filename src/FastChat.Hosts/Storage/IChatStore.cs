@@ -79,6 +79,7 @@ public interface IChatStore : IAsyncDisposable
     /// <param name="envelope">The envelope.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>A task that completes when the envelope is committed.</returns>
+    /// <exception cref="ChatStoreException">The group does not exist (callers check membership first), or the database failed.</exception>
     Task PutGroupKeyEnvelopeAsync(GroupKeyEnvelopeRecord envelope, CancellationToken cancellationToken = default);
 
     /// <summary>Every stored key envelope addressed to a member, across their groups, ordered by group then epoch.</summary>
