@@ -1,5 +1,6 @@
 using FastChat.Client.History.Internal;
 using FastChat.Protocol.Messages;
+using FastChat.Shared.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace FastChat.Client.History;
@@ -36,13 +37,16 @@ public sealed class ChatHistory : IAsyncDisposable
     // The chat screen and one command read at once; more concurrent readers open extra connections and close them after.
     private const int MaxIdleReaders = 4;
 
-    private readonly HistoryWriter _writer;
-    private readonly HistorySessionPool _readers;
+    // Bounds how long one transaction holds the write lock, and so how long a reader in another process sees old data.
+    private const int MaxWritesPerTransaction = 128;
+
+    private readonly SqliteWriteQueue<HistorySession> _writer;
+    private readonly SqliteSessionPool<HistorySession> _readers;
     private readonly Lock _gate = new();
     private Task? _disposing;
     private volatile bool _disposed;
 
-    private ChatHistory(string databasePath, string owner, HistoryWriter writer, HistorySessionPool readers)
+    private ChatHistory(string databasePath, string owner, SqliteWriteQueue<HistorySession> writer, SqliteSessionPool<HistorySession> readers)
     {
         DatabasePath = databasePath;
         Owner = owner;
@@ -99,7 +103,7 @@ public sealed class ChatHistory : IAsyncDisposable
             throw HistoryErrors.Failed(fullPath, "open", e);
         }
 
-        var writer = new HistoryWriter(session, connectionString, BusyTimeoutMilliseconds, fullPath);
+        var writer = new SqliteWriteQueue<HistorySession>(session, connectionString, BusyTimeoutMilliseconds, fullPath, MaxWritesPerTransaction);
         try
         {
             await writer.Submit(static (session, owner) => HistorySchema.Migrate(session, owner), owner, "migrate its schema", cancellationToken)
@@ -111,7 +115,8 @@ public sealed class ChatHistory : IAsyncDisposable
             throw;
         }
 
-        return new ChatHistory(fullPath, owner, writer, new HistorySessionPool(connectionString, BusyTimeoutMilliseconds, MaxIdleReaders));
+        return new ChatHistory(
+            fullPath, owner, writer, new SqliteSessionPool<HistorySession>(connectionString, BusyTimeoutMilliseconds, fullPath, MaxIdleReaders));
     }
 
     /// <summary>
@@ -468,35 +473,6 @@ public sealed class ChatHistory : IAsyncDisposable
         Func<HistorySession, TState, TResult> read, TState state, string operation, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return Task.FromCanceled<TResult>(cancellationToken);
-        }
-
-        HistorySession session;
-        try
-        {
-            session = _readers.Rent();
-        }
-        catch (Exception e) when (e is SqliteException or ChatHistoryException)
-        {
-            return Task.FromException<TResult>(e as ChatHistoryException ?? HistoryErrors.Failed(DatabasePath, operation, e));
-        }
-
-        TResult result;
-        try
-        {
-            result = read(session, state);
-        }
-        catch (Exception e) when (e is SqliteException or ChatHistoryException or InvalidCastException or FormatException or OverflowException)
-        {
-            // A failed read may leave the connection in any state: close it rather than give it back. A value of the
-            // wrong type (a damaged or foreign file) is a database failure like any other.
-            session.Dispose();
-            return Task.FromException<TResult>(e as ChatHistoryException ?? HistoryErrors.Failed(DatabasePath, operation, e));
-        }
-
-        _readers.Return(session);
-        return Task.FromResult(result);
+        return _readers.Read(read, state, operation, cancellationToken);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using FastChat.Hosts.Storage.Internal;
 using FastChat.Protocol.Messages;
 using Npgsql;
@@ -173,10 +174,10 @@ public sealed class PostgresChatStore : IChatStore
     public async Task<bool> CreateAccountAsync(Account account, CancellationToken cancellationToken = default)
     {
         StoreArguments.Validate(account);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(InsertAccountSql);
-            await using (command.ConfigureAwait(false))
+        int inserted = await ExecuteAsync(
+            InsertAccountSql,
+            account,
+            static (command, account) =>
             {
                 Add(command, account.UserName);
                 Add(command, account.KdfAlgorithm);
@@ -188,13 +189,10 @@ public sealed class PostgresChatStore : IChatStore
                 Add(command, account.SigningPublicKey);
                 Add(command, account.WrappedPrivateKeys);
                 Add(command, StoreArguments.ToUtc(account.CreatedAt));
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("create an account", e);
-        }
+            },
+            "create an account",
+            cancellationToken).ConfigureAwait(false);
+        return inserted == 1;
     }
 
     /// <inheritdoc/>
@@ -204,38 +202,14 @@ public sealed class PostgresChatStore : IChatStore
     public async Task<Account?> GetAccountAsync(string userName, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(userName);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(SelectAccountSql);
-            await using (command.ConfigureAwait(false))
-            {
-                Add(command, userName);
-                NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        return null;
-                    }
-
-                    return new Account(
-                        userName,
-                        reader.GetString(0),
-                        reader.GetFieldValue<byte[]>(1),
-                        reader.GetInt32(2),
-                        reader.GetFieldValue<byte[]>(3),
-                        reader.GetFieldValue<byte[]>(4),
-                        reader.GetFieldValue<byte[]>(5),
-                        reader.GetFieldValue<byte[]>(6),
-                        reader.GetFieldValue<byte[]>(7),
-                        reader.GetFieldValue<DateTime>(8));
-                }
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("read an account", e);
-        }
+        return await QueryAsync(
+            SelectAccountSql,
+            userName,
+            Add,
+            (Account?)null,
+            static (reader, userName, _) => StoreRecords.ReadAccount(reader, userName, reader.GetFieldValue<DateTime>(8)),
+            "read an account",
+            cancellationToken).ConfigureAwait(false);
     }
 
     // ---- Groups ---------------------------------------------------------------------------------------------
@@ -250,21 +224,18 @@ public sealed class PostgresChatStore : IChatStore
         ArgumentException.ThrowIfNullOrEmpty(group);
         ArgumentException.ThrowIfNullOrEmpty(admin);
         ArgumentOutOfRangeException.ThrowIfLessThan(memberLimit, 1);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(InsertGroupSql);
-            await using (command.ConfigureAwait(false))
+        int inserted = await ExecuteAsync(
+            InsertGroupSql,
+            (group, admin, memberLimit),
+            static (command, state) =>
             {
-                Add(command, group);
-                Add(command, admin);
-                Add(command, memberLimit);
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("create a group", e);
-        }
+                Add(command, state.group);
+                Add(command, state.admin);
+                Add(command, state.memberLimit);
+            },
+            "create a group",
+            cancellationToken).ConfigureAwait(false);
+        return inserted == 1;
     }
 
     /// <inheritdoc/>
@@ -274,38 +245,25 @@ public sealed class PostgresChatStore : IChatStore
     public async Task<GroupInfo?> GetGroupAsync(string group, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(group);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(SelectGroupSql);
-            await using (command.ConfigureAwait(false))
+        (string? admin, int memberLimit, int keyEpoch, List<string>? members) = await QueryAsync(
+            SelectGroupSql,
+            group,
+            Add,
+            default((string? Admin, int MemberLimit, int KeyEpoch, List<string>? Members)),
+            static (reader, _, found) =>
             {
-                Add(command, group);
-                NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
+                // One row per member, each repeating the group's columns: the first row gives those.
+                if (found.Members is null)
                 {
-                    if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        return null;
-                    }
-
-                    string admin = reader.GetString(0);
-                    int memberLimit = reader.GetInt32(1);
-                    int keyEpoch = reader.GetInt32(2);
-                    var members = new List<string>();
-                    do
-                    {
-                        members.Add(reader.GetString(3));
-                    }
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false));
-
-                    return new GroupInfo(group, admin, memberLimit, keyEpoch, members);
+                    found = (reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), new List<string>());
                 }
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("read a group", e);
-        }
+
+                found.Members.Add(reader.GetString(3));
+                return found;
+            },
+            "read a group",
+            cancellationToken).ConfigureAwait(false);
+        return members is null ? null : new GroupInfo(group, admin!, memberLimit, keyEpoch, members);
     }
 
     /// <inheritdoc/>
@@ -315,29 +273,18 @@ public sealed class PostgresChatStore : IChatStore
     public async Task<IReadOnlyList<string>> GetGroupsOfMemberAsync(string userName, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(userName);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(SelectGroupsOfMemberSql);
-            await using (command.ConfigureAwait(false))
+        return await QueryAsync(
+            SelectGroupsOfMemberSql,
+            userName,
+            Add,
+            new List<string>(),
+            static (reader, _, groups) =>
             {
-                Add(command, userName);
-                NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    var groups = new List<string>();
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        groups.Add(reader.GetString(0));
-                    }
-
-                    return groups;
-                }
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("read a member's groups", e);
-        }
+                groups.Add(reader.GetString(0));
+                return groups;
+            },
+            "read a member's groups",
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -349,58 +296,7 @@ public sealed class PostgresChatStore : IChatStore
         ArgumentException.ThrowIfNullOrEmpty(group);
         ArgumentException.ThrowIfNullOrEmpty(member);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        try
-        {
-            NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
-                {
-                    // The row lock serializes every membership change of this group, so two adds cannot both see
-                    // room for one more member.
-                    (bool found, int keyEpoch, string admin, int memberLimit) = await LockGroupAsync(connection, group, cancellationToken).ConfigureAwait(false);
-                    if (!found)
-                    {
-                        return new GroupChange(GroupChangeStatus.GroupNotFound, 0, string.Empty);
-                    }
-
-                    long memberCount;
-                    long isMember;
-                    NpgsqlCommand count = new(CountMembersSql, connection);
-                    await using (count.ConfigureAwait(false))
-                    {
-                        Add(count, group);
-                        Add(count, member);
-                        NpgsqlDataReader reader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                        await using (reader.ConfigureAwait(false))
-                        {
-                            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                            memberCount = reader.GetInt64(0);
-                            isMember = reader.GetInt64(1);
-                        }
-                    }
-
-                    if (isMember != 0)
-                    {
-                        return new GroupChange(GroupChangeStatus.AlreadyMember, keyEpoch, admin);
-                    }
-
-                    if (memberCount >= memberLimit)
-                    {
-                        return new GroupChange(GroupChangeStatus.GroupFull, keyEpoch, admin);
-                    }
-
-                    await ExecuteAsync(connection, InsertMemberSql, group, member, cancellationToken).ConfigureAwait(false);
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    return new GroupChange(GroupChangeStatus.Ok, keyEpoch, admin);
-                }
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("add a group member", e);
-        }
+        return await InTransactionAsync((group, member), AddMemberCoreAsync, "add a group member", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -412,73 +308,7 @@ public sealed class PostgresChatStore : IChatStore
         ArgumentException.ThrowIfNullOrEmpty(group);
         ArgumentException.ThrowIfNullOrEmpty(member);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        try
-        {
-            NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
-                {
-                    (bool found, int keyEpoch, string admin, _) = await LockGroupAsync(connection, group, cancellationToken).ConfigureAwait(false);
-                    if (!found)
-                    {
-                        return new GroupChange(GroupChangeStatus.GroupNotFound, 0, string.Empty);
-                    }
-
-                    if (await ExecuteAsync(connection, DeleteMemberSql, group, member, cancellationToken).ConfigureAwait(false) == 0)
-                    {
-                        return new GroupChange(GroupChangeStatus.NotMember, keyEpoch, admin);
-                    }
-
-                    await ExecuteAsync(connection, DeleteMemberEnvelopesSql, group, member, cancellationToken).ConfigureAwait(false);
-
-                    string? longestStanding;
-                    NpgsqlCommand first = new(SelectFirstMemberSql, connection);
-                    await using (first.ConfigureAwait(false))
-                    {
-                        Add(first, group);
-                        longestStanding = await first.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
-                    }
-
-                    int newEpoch = keyEpoch + 1;
-                    GroupChange change;
-                    if (longestStanding is null)
-                    {
-                        // Nobody is left: the group goes, and its remaining envelopes with it (ON DELETE CASCADE).
-                        NpgsqlCommand delete = new(DeleteGroupSql, connection);
-                        await using (delete.ConfigureAwait(false))
-                        {
-                            Add(delete, group);
-                            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                        }
-
-                        change = new GroupChange(GroupChangeStatus.Ok, newEpoch, string.Empty, GroupDeleted: true);
-                    }
-                    else
-                    {
-                        string newAdmin = string.Equals(admin, member, StringComparison.Ordinal) ? longestStanding : admin;
-                        NpgsqlCommand update = new(UpdateGroupSql, connection);
-                        await using (update.ConfigureAwait(false))
-                        {
-                            Add(update, group);
-                            Add(update, newEpoch);
-                            Add(update, newAdmin);
-                            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                        }
-
-                        change = new GroupChange(GroupChangeStatus.Ok, newEpoch, newAdmin);
-                    }
-
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    return change;
-                }
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("remove a group member", e);
-        }
+        return await InTransactionAsync((group, member), RemoveMemberCoreAsync, "remove a group member", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -491,24 +321,24 @@ public sealed class PostgresChatStore : IChatStore
         StoreArguments.Validate(envelope);
         try
         {
-            NpgsqlCommand command = CreateCommand(UpsertEnvelopeSql);
-            await using (command.ConfigureAwait(false))
-            {
-                Add(command, envelope.Group);
-                Add(command, envelope.Member);
-                Add(command, envelope.Epoch);
-                Add(command, envelope.Sender);
-                Add(command, envelope.Envelope);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await ExecuteAsync(
+                UpsertEnvelopeSql,
+                envelope,
+                static (command, envelope) =>
+                {
+                    Add(command, envelope.Group);
+                    Add(command, envelope.Member);
+                    Add(command, envelope.Epoch);
+                    Add(command, envelope.Sender);
+                    Add(command, envelope.Envelope);
+                },
+                "store a group key envelope",
+                cancellationToken).ConfigureAwait(false);
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+        catch (ChatStoreException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation } violation)
         {
-            throw StoreErrors.GroupMissing(envelope.Group, e);
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("store a group key envelope", e);
+            // The envelope's group does not exist: say so rather than pass on the constraint's name.
+            throw StoreErrors.GroupMissing(envelope.Group, violation);
         }
     }
 
@@ -519,34 +349,18 @@ public sealed class PostgresChatStore : IChatStore
     public async Task<IReadOnlyList<GroupKeyEnvelopeRecord>> GetGroupKeyEnvelopesAsync(string member, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(member);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(SelectEnvelopesSql);
-            await using (command.ConfigureAwait(false))
+        return await QueryAsync(
+            SelectEnvelopesSql,
+            member,
+            Add,
+            new List<GroupKeyEnvelopeRecord>(),
+            static (reader, member, envelopes) =>
             {
-                Add(command, member);
-                NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    var envelopes = new List<GroupKeyEnvelopeRecord>();
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        envelopes.Add(new GroupKeyEnvelopeRecord(
-                            reader.GetString(0),
-                            member,
-                            reader.GetInt32(1),
-                            reader.GetString(2),
-                            reader.GetFieldValue<byte[]>(3)));
-                    }
-
-                    return envelopes;
-                }
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("read group key envelopes", e);
-        }
+                envelopes.Add(StoreRecords.ReadEnvelope(reader, member));
+                return envelopes;
+            },
+            "read group key envelopes",
+            cancellationToken).ConfigureAwait(false);
     }
 
     // ---- Pending items --------------------------------------------------------------------------------------
@@ -560,37 +374,7 @@ public sealed class PostgresChatStore : IChatStore
     {
         StoreArguments.Validate(item);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        try
-        {
-            NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
-                {
-                    await LockRecipientsAsync(connection, [item.Recipient], cancellationToken).ConfigureAwait(false);
-                    bool stored;
-                    NpgsqlCommand command = new(InsertPendingSql, connection, transaction);
-                    await using (command.ConfigureAwait(false))
-                    {
-                        Add(command, item.Recipient);
-                        Add(command, item.Id.ToByteArray());
-                        Add(command, (short)item.Kind);
-                        Add(command, item.Part);
-                        Add(command, item.Payload);
-                        Add(command, StoreArguments.EnqueuedAt(item.EnqueuedAt));
-                        stored = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-                    }
-
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    return stored;
-                }
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("store a pending item", e);
-        }
+        return await InTransactionAsync(item, EnqueueCoreAsync, "store a pending item", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -607,38 +391,7 @@ public sealed class PostgresChatStore : IChatStore
             return 0;
         }
 
-        try
-        {
-            NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
-                {
-                    var recipients = new string[items.Count];
-                    for (int i = 0; i < recipients.Length; i++)
-                    {
-                        recipients[i] = items[i].Recipient;
-                    }
-
-                    await LockRecipientsAsync(connection, recipients, cancellationToken).ConfigureAwait(false);
-                    int stored = 0;
-                    int end;
-                    for (int start = 0; start < items.Count; start = end)
-                    {
-                        end = EndOfStatement(items, start);
-                        stored += await InsertPendingAsync(connection, items, start, end, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    return stored;
-                }
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("store pending items", e);
-        }
+        return await InTransactionAsync(items, EnqueueBatchCoreAsync, "store pending items", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -650,39 +403,32 @@ public sealed class PostgresChatStore : IChatStore
     {
         ArgumentException.ThrowIfNullOrEmpty(recipient);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(SelectPendingSql);
-            await using (command.ConfigureAwait(false))
+        return await QueryAsync(
+            SelectPendingSql,
+            (recipient, afterSequence, limit),
+            static (command, state) =>
             {
-                Add(command, recipient);
-                Add(command, afterSequence);
-                Add(command, (long)limit);
-                NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    // Sized for a typical drain page, not for the limit, which may be int.MaxValue.
-                    var items = new List<PendingItem>(Math.Min(limit, 64));
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        items.Add(new PendingItem(
-                            reader.GetInt64(0),
-                            recipient,
-                            ReadId(reader, 1),
-                            (PendingKind)reader.GetInt16(2),
-                            reader.GetInt32(3),
-                            reader.GetFieldValue<byte[]>(4),
-                            reader.GetFieldValue<DateTime>(5)));
-                    }
+                Add(command, state.recipient);
+                Add(command, state.afterSequence);
+                Add(command, (long)state.limit);
+            },
 
-                    return items;
-                }
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("read pending items", e);
-        }
+            // Sized for a typical drain page, not for the limit, which may be int.MaxValue.
+            new List<PendingItem>(Math.Min(limit, 64)),
+            static (reader, state, items) =>
+            {
+                items.Add(new PendingItem(
+                    reader.GetInt64(0),
+                    state.recipient,
+                    ReadId(reader, 1),
+                    (PendingKind)reader.GetInt16(2),
+                    reader.GetInt32(3),
+                    reader.GetFieldValue<byte[]>(4),
+                    reader.GetFieldValue<DateTime>(5)));
+                return items;
+            },
+            "read pending items",
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -692,20 +438,8 @@ public sealed class PostgresChatStore : IChatStore
     public async Task<int> CountPendingAsync(string recipient, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(recipient);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(CountPendingSql);
-            await using (command.ConfigureAwait(false))
-            {
-                Add(command, recipient);
-                object? count = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-                return Convert.ToInt32(count, CultureInfo.InvariantCulture);
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("count pending items", e);
-        }
+        object? count = await ExecuteScalarAsync(CountPendingSql, recipient, Add, "count pending items", cancellationToken).ConfigureAwait(false);
+        return Convert.ToInt32(count, CultureInfo.InvariantCulture);
     }
 
     /// <inheritdoc/>
@@ -715,20 +449,16 @@ public sealed class PostgresChatStore : IChatStore
     public async Task<int> DeletePendingAsync(string recipient, MessageId id, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(recipient);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(DeletePendingSql);
-            await using (command.ConfigureAwait(false))
+        return await ExecuteAsync(
+            DeletePendingSql,
+            (recipient, id),
+            static (command, state) =>
             {
-                Add(command, recipient);
-                Add(command, id.ToByteArray());
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("delete pending items", e);
-        }
+                Add(command, state.recipient);
+                Add(command, state.id.ToByteArray());
+            },
+            "delete pending items",
+            cancellationToken).ConfigureAwait(false);
     }
 
     // ---- Presence and servers -------------------------------------------------------------------------------
@@ -741,14 +471,7 @@ public sealed class PostgresChatStore : IChatStore
     {
         ArgumentException.ThrowIfNullOrEmpty(userName);
         ArgumentException.ThrowIfNullOrEmpty(serverId);
-        try
-        {
-            await ExecuteAsync(UpsertPresenceSql, userName, serverId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("record presence", e);
-        }
+        await ExecuteAsync(UpsertPresenceSql, (userName, serverId), AddPair, "record presence", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -759,14 +482,7 @@ public sealed class PostgresChatStore : IChatStore
     {
         ArgumentException.ThrowIfNullOrEmpty(userName);
         ArgumentException.ThrowIfNullOrEmpty(serverId);
-        try
-        {
-            return await ExecuteAsync(DeletePresenceSql, userName, serverId, cancellationToken).ConfigureAwait(false) == 1;
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("clear presence", e);
-        }
+        return await ExecuteAsync(DeletePresenceSql, (userName, serverId), AddPair, "clear presence", cancellationToken).ConfigureAwait(false) == 1;
     }
 
     /// <inheritdoc/>
@@ -776,19 +492,7 @@ public sealed class PostgresChatStore : IChatStore
     public async Task<int> ClearServerPresenceAsync(string serverId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(serverId);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(DeleteServerPresenceSql);
-            await using (command.ConfigureAwait(false))
-            {
-                Add(command, serverId);
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("clear a server's presence", e);
-        }
+        return await ExecuteAsync(DeleteServerPresenceSql, serverId, Add, "clear a server's presence", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -798,19 +502,7 @@ public sealed class PostgresChatStore : IChatStore
     public async Task<string?> GetPresenceAsync(string userName, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(userName);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(SelectPresenceSql);
-            await using (command.ConfigureAwait(false))
-            {
-                Add(command, userName);
-                return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("read presence", e);
-        }
+        return await ExecuteScalarAsync(SelectPresenceSql, userName, Add, "read presence", cancellationToken).ConfigureAwait(false) as string;
     }
 
     /// <inheritdoc/>
@@ -821,22 +513,18 @@ public sealed class PostgresChatStore : IChatStore
     public async Task UpsertServerAsync(ServerRecord server, CancellationToken cancellationToken = default)
     {
         StoreArguments.Validate(server);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(UpsertServerSql);
-            await using (command.ConfigureAwait(false))
+        await ExecuteAsync(
+            UpsertServerSql,
+            server,
+            static (command, server) =>
             {
                 Add(command, server.ServerId);
                 Add(command, server.Host);
                 Add(command, server.Port);
                 Add(command, StoreArguments.ToUtc(server.UpdatedAt));
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("record a server", e);
-        }
+            },
+            "record a server",
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -846,25 +534,14 @@ public sealed class PostgresChatStore : IChatStore
     public async Task<ServerRecord?> GetServerAsync(string serverId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(serverId);
-        try
-        {
-            NpgsqlCommand command = CreateCommand(SelectServerSql);
-            await using (command.ConfigureAwait(false))
-            {
-                Add(command, serverId);
-                NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                        ? new ServerRecord(serverId, reader.GetString(0), reader.GetInt32(1), reader.GetFieldValue<DateTime>(2))
-                        : null;
-                }
-            }
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed("read a server", e);
-        }
+        return await QueryAsync(
+            SelectServerSql,
+            serverId,
+            Add,
+            (ServerRecord?)null,
+            static (reader, serverId, _) => new ServerRecord(serverId, reader.GetString(0), reader.GetInt32(1), reader.GetFieldValue<DateTime>(2)),
+            "read a server",
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Closes every pooled connection. Idempotent.</summary>
@@ -881,6 +558,12 @@ public sealed class PostgresChatStore : IChatStore
     }
 
     private static void Add<T>(NpgsqlCommand command, T value) => command.Parameters.Add(new NpgsqlParameter<T> { TypedValue = value });
+
+    private static void AddPair(NpgsqlCommand command, (string First, string Second) values)
+    {
+        Add(command, values.First);
+        Add(command, values.Second);
+    }
 
     private static MessageId ReadId(NpgsqlDataReader reader, int ordinal)
     {
@@ -913,17 +596,140 @@ public sealed class PostgresChatStore : IChatStore
         return end;
     }
 
-    private static async Task LockRecipientsAsync(NpgsqlConnection connection, string[] recipients, CancellationToken cancellationToken)
+    // ---- Transactions ---------------------------------------------------------------------------------------
+    // Each runs inside InTransactionAsync, on the transaction's connection, and commits only when it has made its change;
+    // returning without committing rolls the transaction back when it is disposed.
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<GroupChange> AddMemberCoreAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, (string Group, string Member) change, CancellationToken cancellationToken)
     {
-        NpgsqlCommand command = new(LockRecipientsSql, connection);
-        await using (command.ConfigureAwait(false))
+        // The row lock serializes every membership change of this group, so two adds cannot both see room for one more
+        // member.
+        (bool found, int keyEpoch, string admin, int memberLimit) = await LockGroupAsync(connection, change.Group, cancellationToken).ConfigureAwait(false);
+        if (!found)
         {
-            Add(command, recipients);
-            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return new GroupChange(GroupChangeStatus.GroupNotFound, 0, string.Empty);
         }
+
+        (long memberCount, long isMember) = await QueryAsync(
+            new NpgsqlCommand(CountMembersSql, connection),
+            change,
+            AddPair,
+            (0L, 0L),
+            static (reader, _, _) => (reader.GetInt64(0), reader.GetInt64(1)),
+            cancellationToken).ConfigureAwait(false);
+        if (isMember != 0)
+        {
+            return new GroupChange(GroupChangeStatus.AlreadyMember, keyEpoch, admin);
+        }
+
+        if (memberCount >= memberLimit)
+        {
+            return new GroupChange(GroupChangeStatus.GroupFull, keyEpoch, admin);
+        }
+
+        await ExecuteAsync(new NpgsqlCommand(InsertMemberSql, connection), change, AddPair, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new GroupChange(GroupChangeStatus.Ok, keyEpoch, admin);
     }
 
-    private static async Task<int> InsertPendingAsync(
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<GroupChange> RemoveMemberCoreAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, (string Group, string Member) change, CancellationToken cancellationToken)
+    {
+        (bool found, int keyEpoch, string admin, _) = await LockGroupAsync(connection, change.Group, cancellationToken).ConfigureAwait(false);
+        if (!found)
+        {
+            return new GroupChange(GroupChangeStatus.GroupNotFound, 0, string.Empty);
+        }
+
+        if (await ExecuteAsync(new NpgsqlCommand(DeleteMemberSql, connection), change, AddPair, cancellationToken).ConfigureAwait(false) == 0)
+        {
+            return new GroupChange(GroupChangeStatus.NotMember, keyEpoch, admin);
+        }
+
+        await ExecuteAsync(new NpgsqlCommand(DeleteMemberEnvelopesSql, connection), change, AddPair, cancellationToken).ConfigureAwait(false);
+        string? longestStanding = await ExecuteScalarAsync(
+            new NpgsqlCommand(SelectFirstMemberSql, connection), change.Group, Add, cancellationToken).ConfigureAwait(false) as string;
+
+        int newEpoch = keyEpoch + 1;
+        GroupChange result;
+        if (longestStanding is null)
+        {
+            // Nobody is left: the group goes, and its remaining envelopes with it (ON DELETE CASCADE).
+            await ExecuteAsync(new NpgsqlCommand(DeleteGroupSql, connection), change.Group, Add, cancellationToken).ConfigureAwait(false);
+            result = new GroupChange(GroupChangeStatus.Ok, newEpoch, string.Empty, GroupDeleted: true);
+        }
+        else
+        {
+            string newAdmin = string.Equals(admin, change.Member, StringComparison.Ordinal) ? longestStanding : admin;
+            await ExecuteAsync(
+                new NpgsqlCommand(UpdateGroupSql, connection),
+                (change.Group, newEpoch, newAdmin),
+                static (command, update) =>
+                {
+                    Add(command, update.Group);
+                    Add(command, update.newEpoch);
+                    Add(command, update.newAdmin);
+                },
+                cancellationToken).ConfigureAwait(false);
+            result = new GroupChange(GroupChangeStatus.Ok, newEpoch, newAdmin);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<bool> EnqueueCoreAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, PendingItem item, CancellationToken cancellationToken)
+    {
+        await LockRecipientsAsync(connection, [item.Recipient], cancellationToken).ConfigureAwait(false);
+        int inserted = await ExecuteAsync(
+            new NpgsqlCommand(InsertPendingSql, connection, transaction),
+            item,
+            static (command, item) =>
+            {
+                Add(command, item.Recipient);
+                Add(command, item.Id.ToByteArray());
+                Add(command, (short)item.Kind);
+                Add(command, item.Part);
+                Add(command, item.Payload);
+                Add(command, StoreArguments.EnqueuedAt(item.EnqueuedAt));
+            },
+            cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return inserted == 1;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<int> EnqueueBatchCoreAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<PendingItem> items, CancellationToken cancellationToken)
+    {
+        var recipients = new string[items.Count];
+        for (int i = 0; i < recipients.Length; i++)
+        {
+            recipients[i] = items[i].Recipient;
+        }
+
+        await LockRecipientsAsync(connection, recipients, cancellationToken).ConfigureAwait(false);
+        int stored = 0;
+        int end;
+        for (int start = 0; start < items.Count; start = end)
+        {
+            end = EndOfStatement(items, start);
+            stored += await InsertPendingAsync(connection, items, start, end, cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return stored;
+    }
+
+    private static ValueTask<object?> LockRecipientsAsync(NpgsqlConnection connection, string[] recipients, CancellationToken cancellationToken) =>
+        ExecuteScalarAsync(new NpgsqlCommand(LockRecipientsSql, connection), recipients, Add, cancellationToken);
+
+    private static ValueTask<int> InsertPendingAsync(
         NpgsqlConnection connection, IReadOnlyList<PendingItem> items, int start, int end, CancellationToken cancellationToken)
     {
         int count = end - start;
@@ -944,58 +750,142 @@ public sealed class PostgresChatStore : IChatStore
             times[i] = StoreArguments.EnqueuedAt(item.EnqueuedAt);
         }
 
-        NpgsqlCommand command = new(InsertPendingBatchSql, connection);
+        return ExecuteAsync(
+            new NpgsqlCommand(InsertPendingBatchSql, connection),
+            (recipients, ids, kinds, parts, payloads, times),
+            static (command, columns) =>
+            {
+                Add(command, columns.recipients);
+                Add(command, columns.ids);
+                Add(command, columns.kinds);
+                Add(command, columns.parts);
+                Add(command, columns.payloads);
+                Add(command, columns.times);
+            },
+            cancellationToken);
+    }
+
+    private static ValueTask<(bool Found, int KeyEpoch, string Admin, int MemberLimit)> LockGroupAsync(
+        NpgsqlConnection connection, string group, CancellationToken cancellationToken) =>
+        QueryAsync(
+            new NpgsqlCommand(LockGroupSql, connection),
+            group,
+            Add,
+            (Found: false, KeyEpoch: 0, Admin: string.Empty, MemberLimit: 0),
+            static (reader, _, _) => (true, reader.GetInt32(0), reader.GetString(1), reader.GetInt32(2)),
+            cancellationToken);
+
+    // ---- Statements -----------------------------------------------------------------------------------------
+    // Every statement runs through these. The command is disposed when it completes; bind sets its parameters from the
+    // caller's state, so that the callers' lambdas capture nothing. They are pooled, so that the layer costs no allocation
+    // beyond each public method's own state machine.
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<int> ExecuteAsync<TState>(
+        NpgsqlCommand command, TState state, Action<NpgsqlCommand, TState> bind, CancellationToken cancellationToken)
+    {
         await using (command.ConfigureAwait(false))
         {
-            Add(command, recipients);
-            Add(command, ids);
-            Add(command, kinds);
-            Add(command, parts);
-            Add(command, payloads);
-            Add(command, times);
+            bind(command, state);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static async Task<(bool Found, int KeyEpoch, string Admin, int MemberLimit)> LockGroupAsync(
-        NpgsqlConnection connection, string group, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<object?> ExecuteScalarAsync<TState>(
+        NpgsqlCommand command, TState state, Action<NpgsqlCommand, TState> bind, CancellationToken cancellationToken)
     {
-        NpgsqlCommand command = new(LockGroupSql, connection);
         await using (command.ConfigureAwait(false))
         {
-            Add(command, group);
+            bind(command, state);
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Runs a query and folds its rows into a result: readRow gets each row with the result so far and returns the new
+    // one; with no rows, the result is seed.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<TResult> QueryAsync<TState, TResult>(
+        NpgsqlCommand command,
+        TState state,
+        Action<NpgsqlCommand, TState> bind,
+        TResult seed,
+        Func<NpgsqlDataReader, TState, TResult, TResult> readRow,
+        CancellationToken cancellationToken)
+    {
+        await using (command.ConfigureAwait(false))
+        {
+            bind(command, state);
             NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                TResult result = seed;
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    return (false, 0, string.Empty, 0);
+                    result = readRow(reader, state, result);
                 }
 
-                return (true, reader.GetInt32(0), reader.GetString(1), reader.GetInt32(2));
+                return result;
             }
         }
     }
 
-    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, string first, string second, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<TResult> InTransactionAsync<TState, TResult>(
+        NpgsqlDataSource dataSource,
+        TState state,
+        Func<NpgsqlConnection, NpgsqlTransaction, TState, CancellationToken, ValueTask<TResult>> body,
+        CancellationToken cancellationToken)
     {
-        NpgsqlCommand command = new(sql, connection);
-        await using (command.ConfigureAwait(false))
+        NpgsqlConnection connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
         {
-            Add(command, first);
-            Add(command, second);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                return await body(connection, transaction, state, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
-    private async Task<int> ExecuteAsync(string sql, string first, string second, CancellationToken cancellationToken)
+    // The same, on a connection of the store's own (one statement each) or in a transaction, with a database failure
+    // reported as a ChatStoreException that names the operation.
+
+    private ValueTask<int> ExecuteAsync<TState>(
+        string sql, TState state, Action<NpgsqlCommand, TState> bind, string operation, CancellationToken cancellationToken) =>
+        ReportedAsync(ExecuteAsync(CreateCommand(sql), state, bind, cancellationToken), operation);
+
+    private ValueTask<object?> ExecuteScalarAsync<TState>(
+        string sql, TState state, Action<NpgsqlCommand, TState> bind, string operation, CancellationToken cancellationToken) =>
+        ReportedAsync(ExecuteScalarAsync(CreateCommand(sql), state, bind, cancellationToken), operation);
+
+    private ValueTask<TResult> QueryAsync<TState, TResult>(
+        string sql,
+        TState state,
+        Action<NpgsqlCommand, TState> bind,
+        TResult seed,
+        Func<NpgsqlDataReader, TState, TResult, TResult> readRow,
+        string operation,
+        CancellationToken cancellationToken) =>
+        ReportedAsync(QueryAsync(CreateCommand(sql), state, bind, seed, readRow, cancellationToken), operation);
+
+    private ValueTask<TResult> InTransactionAsync<TState, TResult>(
+        TState state,
+        Func<NpgsqlConnection, NpgsqlTransaction, TState, CancellationToken, ValueTask<TResult>> body,
+        string operation,
+        CancellationToken cancellationToken) =>
+        ReportedAsync(InTransactionAsync(_dataSource, state, body, cancellationToken), operation);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<TResult> ReportedAsync<TResult>(ValueTask<TResult> statement, string operation)
     {
-        NpgsqlCommand command = CreateCommand(sql);
-        await using (command.ConfigureAwait(false))
+        try
         {
-            Add(command, first);
-            Add(command, second);
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return await statement.ConfigureAwait(false);
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed(operation, e);
         }
     }
 

@@ -1,5 +1,6 @@
 using FastChat.Hosts.Storage.Internal;
 using FastChat.Protocol.Messages;
+using FastChat.Shared.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace FastChat.Hosts.Storage;
@@ -24,12 +25,15 @@ public sealed class SqliteChatStore : IChatStore
 
     private const string Provider = "SQLite";
 
+    // Bounds how long one transaction holds the write lock and how late the last write of a burst completes.
+    private const int MaxWritesPerTransaction = 256;
+
     private readonly string _connectionString;
     private readonly string _database;
     private readonly int _busyTimeoutMilliseconds;
     private readonly Lock _gate = new();
-    private SqliteWriter? _writer;
-    private SqliteSessionPool? _readers;
+    private SqliteWriteQueue<SqliteSession>? _writer;
+    private SqliteSessionPool<SqliteSession>? _readers;
     private volatile bool _disposed;
 
     /// <summary>Creates a store over the database a SQLite connection string names. Nothing is opened until <see cref="InitializeAsync"/>.</summary>
@@ -112,8 +116,8 @@ public sealed class SqliteChatStore : IChatStore
                 return Task.FromException(e as ChatStoreException ?? StoreErrors.Failed(Provider, _database, "open and migrate the database", e));
             }
 
-            _readers = new SqliteSessionPool(_connectionString, _busyTimeoutMilliseconds, Math.Max(4, Environment.ProcessorCount));
-            _writer = new SqliteWriter(session, _connectionString, _busyTimeoutMilliseconds, _database);
+            _readers = new SqliteSessionPool<SqliteSession>(_connectionString, _busyTimeoutMilliseconds, _database, Math.Max(4, Environment.ProcessorCount));
+            _writer = new SqliteWriteQueue<SqliteSession>(session, _connectionString, _busyTimeoutMilliseconds, _database, MaxWritesPerTransaction);
         }
 
         return Task.CompletedTask;
@@ -408,8 +412,8 @@ public sealed class SqliteChatStore : IChatStore
     /// <returns>A task that completes when the store is closed.</returns>
     public async ValueTask DisposeAsync()
     {
-        SqliteWriter? writer;
-        SqliteSessionPool? readers;
+        SqliteWriteQueue<SqliteSession>? writer;
+        SqliteSessionPool<SqliteSession>? readers;
         lock (_gate)
         {
             if (_disposed)
@@ -434,12 +438,12 @@ public sealed class SqliteChatStore : IChatStore
     internal Task<string> ReadWriterPragmaAsync(string name, CancellationToken cancellationToken = default) =>
         Writer.Submit(static (session, name) => session.ReadPragma(name), name, "read a setting", cancellationToken);
 
-    private SqliteWriter Writer
+    private SqliteWriteQueue<SqliteSession> Writer
     {
         get
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            SqliteWriter? writer = _writer;
+            SqliteWriteQueue<SqliteSession>? writer = _writer;
             if (writer is null)
             {
                 StoreErrors.ThrowNotInitialized(nameof(SqliteChatStore));
@@ -453,41 +457,12 @@ public sealed class SqliteChatStore : IChatStore
         Func<SqliteSession, TState, TResult> read, TState state, string operation, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        SqliteSessionPool? readers = _readers;
+        SqliteSessionPool<SqliteSession>? readers = _readers;
         if (readers is null)
         {
             StoreErrors.ThrowNotInitialized(nameof(SqliteChatStore));
         }
 
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return Task.FromCanceled<TResult>(cancellationToken);
-        }
-
-        SqliteSession session;
-        try
-        {
-            session = readers.Rent();
-        }
-        catch (Exception e) when (e is SqliteException or ChatStoreException)
-        {
-            return Task.FromException<TResult>(e as ChatStoreException ?? StoreErrors.Failed(Provider, _database, operation, e));
-        }
-
-        TResult result;
-        try
-        {
-            result = read(session, state);
-        }
-        catch (Exception e) when (e is SqliteException or ChatStoreException or InvalidCastException or FormatException or OverflowException)
-        {
-            // A failed read may leave the connection in any state: close it rather than give it back. A value of the
-            // wrong type (a damaged or foreign file) is a database failure like any other.
-            session.Dispose();
-            return Task.FromException<TResult>(e as ChatStoreException ?? StoreErrors.Failed(Provider, _database, operation, e));
-        }
-
-        readers.Return(session);
-        return Task.FromResult(result);
+        return readers.Read(read, state, operation, cancellationToken);
     }
 }

@@ -1,40 +1,36 @@
 using System.Globalization;
 using FastChat.Protocol.Messages;
+using FastChat.Shared.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace FastChat.Client.History.Internal;
 
 /// <summary>
-/// One open connection to a history file and the statements prepared on it. One caller at a time: the writer loop owns
-/// one session, and each read rents one from <see cref="HistorySessionPool"/>.
+/// One open connection to a history file and the history's statements prepared on it. The writer loop owns one
+/// session, and each read rents one from the history's <see cref="SqliteSessionPool{TSession}"/>.
 /// </summary>
 /// <remarks>
-/// Each statement is prepared on first use and then re-executed with new parameter values. The write methods expect the
-/// writer's transaction to be open; each read method is one statement, which SQLite answers from one snapshot.
+/// The write methods expect the writer's transaction to be open; each read method is one statement, which SQLite answers
+/// from one snapshot.
 /// </remarks>
-internal sealed class HistorySession : IDisposable
+internal sealed class HistorySession : SqliteSessionBase, ISqliteSession<HistorySession>
 {
     // Every query that returns entries selects these columns, in this order, from "messages AS m".
     private const string EntryColumns =
         "m.id, m.direction, m.peer, m.group_name, m.sent_at, m.recorded_at, m.kind, m.text, m.file_path, m.file_name, "
         + "m.file_size, m.state, m.error, m.delivered_count";
 
-    private readonly SqliteConnection _connection;
-    private readonly SqliteCommand?[] _commands = new SqliteCommand?[(int)Statement.Count];
-
-    // Ids are read into this buffer rather than into a new array per row.
-    private readonly byte[] _idBuffer = new byte[MessageId.Size];
+    // FULL syncs every commit: the history is also the duplicate check, and a message acknowledged to the server must
+    // still be known after a power cut. Writes are group-committed, so a burst costs one sync.
+    private const string Settings = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
 
     private HistorySession(SqliteConnection connection)
+        : base(connection, (int)Statement.Count)
     {
-        _connection = connection;
     }
 
     private enum Statement
     {
-        Begin,
-        Commit,
-        Rollback,
         SelectMeta,
         UpsertMeta,
         InsertMessage,
@@ -56,81 +52,29 @@ internal sealed class HistorySession : IDisposable
         Count,
     }
 
-    /// <summary>The database file, for messages.</summary>
-    public string DataSource => _connection.DataSource;
+    /// <inheritdoc/>
+    public static Type Owner => typeof(ChatHistory);
 
-    /// <summary>Whether a transaction is open on the connection.</summary>
-    public bool InTransaction => SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0;
+    /// <inheritdoc/>
+    public static string? DisposedMessage => "The chat history was disposed.";
 
     /// <summary>Opens a connection and sets it up: busy timeout, WAL, full synchronous commits, foreign keys.</summary>
     /// <exception cref="SqliteException">The database cannot be opened.</exception>
     /// <exception cref="ChatHistoryException">The file cannot use WAL journaling (it is not on a local disk, for one).</exception>
-    public static HistorySession Open(string connectionString, int busyTimeoutMilliseconds)
-    {
-        var connection = new SqliteConnection(connectionString);
-        try
-        {
-            connection.Open();
-            using SqliteCommand command = connection.CreateCommand();
+    public static HistorySession Open(string connectionString, int busyTimeoutMilliseconds) =>
+        new(OpenConnection(
+            connectionString,
+            busyTimeoutMilliseconds,
+            Settings,
+            static (database, mode) => new ChatHistoryException(
+                $"The history file '{database}' cannot use WAL journaling (the journal mode is '{mode}'); it must be a file on a local disk.")));
 
-            // First, so that switching to WAL may wait for another process (a second `fastchat` of the same user) that
-            // holds the lock, instead of failing at once.
-            command.CommandText = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {busyTimeoutMilliseconds};");
-            command.ExecuteNonQuery();
+    /// <inheritdoc/>
+    public static bool IsOwnException(Exception exception) => exception is ChatHistoryException;
 
-            // WAL lets the chat screen read while the receive loop writes. The mode is stored in the file.
-            command.CommandText = "PRAGMA journal_mode = WAL;";
-            string? mode = Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ChatHistoryException(
-                    $"The history file '{connection.DataSource}' cannot use WAL journaling (the journal mode is '{mode}'); it must be a file on a local disk.");
-            }
-
-            // FULL syncs every commit: the history is also the duplicate check, and a message acknowledged to the server
-            // must still be known after a power cut. Writes are group-committed, so a burst costs one sync.
-            command.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
-            command.ExecuteNonQuery();
-            return new HistorySession(connection);
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Runs a script (several statements) that returns nothing.</summary>
-    public void ExecuteScript(string sql)
-    {
-        using SqliteCommand command = _connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    /// <summary>Runs a query that returns one integer (0 for no row or NULL).</summary>
-    public long ExecuteInt64(string sql)
-    {
-        using SqliteCommand command = _connection.CreateCommand();
-        command.CommandText = sql;
-        object? value = command.ExecuteScalar();
-        return value is null or DBNull ? 0 : Convert.ToInt64(value, CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Starts a write transaction, taking the write lock now (BEGIN IMMEDIATE), so it never has to upgrade a read lock while another process writes.</summary>
-    public void Begin() => Command(Statement.Begin).ExecuteNonQuery();
-
-    /// <summary>Commits the open transaction.</summary>
-    public void Commit() => Command(Statement.Commit).ExecuteNonQuery();
-
-    /// <summary>Rolls the open transaction back, unless SQLite already did so after an error.</summary>
-    public void RollbackIfActive()
-    {
-        if (InTransaction)
-        {
-            Command(Statement.Rollback).ExecuteNonQuery();
-        }
-    }
+    /// <inheritdoc/>
+    public static Exception Failed(string database, string operation, Exception exception) =>
+        HistoryErrors.Failed(database, operation, exception);
 
     // ---- Meta -------------------------------------------------------------------------------------------------
 
@@ -301,20 +245,6 @@ internal sealed class HistorySession : IDisposable
         return conversations;
     }
 
-    /// <inheritdoc/>
-    public void Dispose()
-    {
-        for (int i = 0; i < _commands.Length; i++)
-        {
-            _commands[i]?.Dispose();
-            _commands[i] = null;
-        }
-
-        _connection.Dispose();
-    }
-
-    private static DateTime ReadTime(SqliteDataReader reader, int ordinal) => new(reader.GetInt64(ordinal), DateTimeKind.Utc);
-
     private static string? ReadNullableString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     private List<HistoryEntry> SelectNewest(Statement statement, string? key, int limit)
@@ -359,122 +289,90 @@ internal sealed class HistorySession : IDisposable
         DeliveredCount = reader.GetInt32(offset + 13),
     };
 
-    private MessageId ReadId(SqliteDataReader reader, int ordinal)
+    private MessageId ReadId(SqliteDataReader reader, int ordinal) =>
+        TryReadId(reader, ordinal, out MessageId id)
+            ? id
+            : throw new ChatHistoryException($"The history file '{DataSource}' holds a message id that is not {MessageId.Size} bytes; the file is damaged.");
+
+    private SqliteCommand Command(Statement statement) => Prepared((int)statement);
+
+    /// <inheritdoc/>
+    protected override (string Sql, string[] Parameters) Define(int statement) => (Statement)statement switch
     {
-        // With no buffer, GetBytes returns the stored length.
-        if (reader.GetBytes(ordinal, 0, null, 0, 0) != MessageId.Size
-            || reader.GetBytes(ordinal, 0, _idBuffer, 0, MessageId.Size) != MessageId.Size)
-        {
-            throw new ChatHistoryException($"The history file '{DataSource}' holds a message id that is not {MessageId.Size} bytes; the file is damaged.");
-        }
+        Statement.SelectMeta => ("SELECT value FROM meta WHERE key = $key", ["$key"]),
+        Statement.UpsertMeta => (
+            "INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            ["$key", "$value"]),
+        Statement.InsertMessage => (
+            "INSERT INTO messages (id, direction, peer, group_name, sent_at, recorded_at, kind, text, file_path, file_name, file_size, state) "
+            + "VALUES ($id, $direction, $peer, $group, $sent, $recorded, $kind, $text, $path, $name, $size, $state) "
+            + "ON CONFLICT DO NOTHING",
+            ["$id", "$direction", "$peer", "$group", "$sent", "$recorded", "$kind", "$text", "$path", "$name", "$size", "$state"]),
 
-        return new MessageId(_idBuffer);
-    }
+        // Pending or Failed -> Sent; a message already Sent or Delivered stays where it is.
+        Statement.UpdateSent => (
+            "UPDATE messages SET state = 1, error = NULL WHERE direction = 0 AND id = $id AND state IN (0, 4)",
+            ["$id"]),
 
-    private SqliteCommand Command(Statement statement)
-    {
-        SqliteCommand? command = _commands[(int)statement];
-        if (command is null)
-        {
-            command = Prepare(statement);
-            _commands[(int)statement] = command;
-        }
+        // Pending -> Failed (or a new reason for a failed one); the server's acknowledgement is final.
+        Statement.UpdateFailed => (
+            "UPDATE messages SET state = 4, error = $error WHERE direction = 0 AND id = $id AND state IN (0, 4)",
+            ["$id", "$error"]),
+        Statement.SelectSentTarget => ("SELECT seq, peer, group_name FROM messages WHERE direction = 0 AND id = $id", ["$id"]),
+        Statement.InsertDelivery => (
+            "INSERT INTO deliveries (message, recipient, delivered_at) VALUES ($message, $recipient, $at) "
+            + "ON CONFLICT (message, recipient) DO NOTHING",
+            ["$message", "$recipient", "$at"]),
+        Statement.UpdateDelivered => (
+            "UPDATE messages SET state = 2, error = NULL, delivered_count = delivered_count + 1 WHERE seq = $seq",
+            ["$seq"]),
+        Statement.HasReceived => (
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE direction = 1 AND peer = $peer AND id = $id)",
+            ["$peer", "$id"]),
+        Statement.SelectSent => (
+            "SELECT " + EntryColumns + " FROM messages AS m WHERE m.direction = 0 AND m.id = $id",
+            ["$id"]),
+        Statement.SelectDirect => (
+            "SELECT " + EntryColumns + " FROM messages AS m WHERE m.group_name IS NULL AND m.peer = $peer ORDER BY m.seq DESC LIMIT $limit",
+            ["$peer", "$limit"]),
+        Statement.SelectGroup => (
+            "SELECT " + EntryColumns + " FROM messages AS m WHERE m.group_name = $group ORDER BY m.seq DESC LIMIT $limit",
+            ["$group", "$limit"]),
+        Statement.SelectRecent => (
+            "SELECT " + EntryColumns + " FROM messages AS m ORDER BY m.seq DESC LIMIT $limit",
+            ["$limit"]),
+        Statement.SelectPending => (
+            "SELECT " + EntryColumns + " FROM messages AS m WHERE m.direction = 0 AND m.state = 0 ORDER BY m.seq",
+            []),
+        Statement.SelectDeliveries => (
+            "SELECT d.recipient, d.delivered_at FROM deliveries AS d JOIN messages AS m ON m.seq = d.message "
+            + "WHERE m.direction = 0 AND m.id = $id ORDER BY d.delivered_at, d.recipient",
+            ["$id"]),
 
-        return command;
-    }
+        // One pass over the messages, grouped by conversation (a direct peer or a group), then the newest entry of
+        // each. A personal history is small enough that this beats keeping a summary table in step on every write.
+        Statement.SelectConversations => (
+            "WITH c AS ("
+            + "SELECT m.group_name IS NOT NULL AS is_group, COALESCE(m.group_name, m.peer) AS name, MAX(m.seq) AS last_seq, "
+            + "COUNT(*) AS total, SUM(m.direction = 1 AND m.seq > COALESCE(r.last_read, 0)) AS unread "
+            + "FROM messages AS m LEFT JOIN read_markers AS r "
+            + "ON r.is_group = (m.group_name IS NOT NULL) AND r.name = COALESCE(m.group_name, m.peer) "
+            + "GROUP BY m.group_name IS NOT NULL, COALESCE(m.group_name, m.peer)) "
+            + "SELECT c.is_group, c.name, c.total, c.unread, " + EntryColumns + " "
+            + "FROM c JOIN messages AS m ON m.seq = c.last_seq ORDER BY c.last_seq DESC",
+            []),
 
-    private SqliteCommand Prepare(Statement statement)
-    {
-        (string Sql, string[] Parameters) definition = statement switch
-        {
-            Statement.Begin => ("BEGIN IMMEDIATE", []),
-            Statement.Commit => ("COMMIT", []),
-            Statement.Rollback => ("ROLLBACK", []),
-            Statement.SelectMeta => ("SELECT value FROM meta WHERE key = $key", ["$key"]),
-            Statement.UpsertMeta => (
-                "INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                ["$key", "$value"]),
-            Statement.InsertMessage => (
-                "INSERT INTO messages (id, direction, peer, group_name, sent_at, recorded_at, kind, text, file_path, file_name, file_size, state) "
-                + "VALUES ($id, $direction, $peer, $group, $sent, $recorded, $kind, $text, $path, $name, $size, $state) "
-                + "ON CONFLICT DO NOTHING",
-                ["$id", "$direction", "$peer", "$group", "$sent", "$recorded", "$kind", "$text", "$path", "$name", "$size", "$state"]),
-
-            // Pending or Failed -> Sent; a message already Sent or Delivered stays where it is.
-            Statement.UpdateSent => (
-                "UPDATE messages SET state = 1, error = NULL WHERE direction = 0 AND id = $id AND state IN (0, 4)",
-                ["$id"]),
-
-            // Pending -> Failed (or a new reason for a failed one); the server's acknowledgement is final.
-            Statement.UpdateFailed => (
-                "UPDATE messages SET state = 4, error = $error WHERE direction = 0 AND id = $id AND state IN (0, 4)",
-                ["$id", "$error"]),
-            Statement.SelectSentTarget => ("SELECT seq, peer, group_name FROM messages WHERE direction = 0 AND id = $id", ["$id"]),
-            Statement.InsertDelivery => (
-                "INSERT INTO deliveries (message, recipient, delivered_at) VALUES ($message, $recipient, $at) "
-                + "ON CONFLICT (message, recipient) DO NOTHING",
-                ["$message", "$recipient", "$at"]),
-            Statement.UpdateDelivered => (
-                "UPDATE messages SET state = 2, error = NULL, delivered_count = delivered_count + 1 WHERE seq = $seq",
-                ["$seq"]),
-            Statement.HasReceived => (
-                "SELECT EXISTS (SELECT 1 FROM messages WHERE direction = 1 AND peer = $peer AND id = $id)",
-                ["$peer", "$id"]),
-            Statement.SelectSent => (
-                "SELECT " + EntryColumns + " FROM messages AS m WHERE m.direction = 0 AND m.id = $id",
-                ["$id"]),
-            Statement.SelectDirect => (
-                "SELECT " + EntryColumns + " FROM messages AS m WHERE m.group_name IS NULL AND m.peer = $peer ORDER BY m.seq DESC LIMIT $limit",
-                ["$peer", "$limit"]),
-            Statement.SelectGroup => (
-                "SELECT " + EntryColumns + " FROM messages AS m WHERE m.group_name = $group ORDER BY m.seq DESC LIMIT $limit",
-                ["$group", "$limit"]),
-            Statement.SelectRecent => (
-                "SELECT " + EntryColumns + " FROM messages AS m ORDER BY m.seq DESC LIMIT $limit",
-                ["$limit"]),
-            Statement.SelectPending => (
-                "SELECT " + EntryColumns + " FROM messages AS m WHERE m.direction = 0 AND m.state = 0 ORDER BY m.seq",
-                []),
-            Statement.SelectDeliveries => (
-                "SELECT d.recipient, d.delivered_at FROM deliveries AS d JOIN messages AS m ON m.seq = d.message "
-                + "WHERE m.direction = 0 AND m.id = $id ORDER BY d.delivered_at, d.recipient",
-                ["$id"]),
-
-            // One pass over the messages, grouped by conversation (a direct peer or a group), then the newest entry of
-            // each. A personal history is small enough that this beats keeping a summary table in step on every write.
-            Statement.SelectConversations => (
-                "WITH c AS ("
-                + "SELECT m.group_name IS NOT NULL AS is_group, COALESCE(m.group_name, m.peer) AS name, MAX(m.seq) AS last_seq, "
-                + "COUNT(*) AS total, SUM(m.direction = 1 AND m.seq > COALESCE(r.last_read, 0)) AS unread "
-                + "FROM messages AS m LEFT JOIN read_markers AS r "
-                + "ON r.is_group = (m.group_name IS NOT NULL) AND r.name = COALESCE(m.group_name, m.peer) "
-                + "GROUP BY m.group_name IS NOT NULL, COALESCE(m.group_name, m.peer)) "
-                + "SELECT c.is_group, c.name, c.total, c.unread, " + EntryColumns + " "
-                + "FROM c JOIN messages AS m ON m.seq = c.last_seq ORDER BY c.last_seq DESC",
-                []),
-
-            // Move the marker to the conversation's newest entry (0 for a conversation with none yet).
-            Statement.MarkDirectRead => (
-                "INSERT INTO read_markers (is_group, name, last_read) "
-                + "SELECT 0, $name, COALESCE(MAX(seq), 0) FROM messages WHERE group_name IS NULL AND peer = $name "
-                + "ON CONFLICT (is_group, name) DO UPDATE SET last_read = excluded.last_read",
-                ["$name"]),
-            Statement.MarkGroupRead => (
-                "INSERT INTO read_markers (is_group, name, last_read) "
-                + "SELECT 1, $name, COALESCE(MAX(seq), 0) FROM messages WHERE group_name = $name "
-                + "ON CONFLICT (is_group, name) DO UPDATE SET last_read = excluded.last_read",
-                ["$name"]),
-            _ => throw new ArgumentOutOfRangeException(nameof(statement)),
-        };
-
-        SqliteCommand command = _connection.CreateCommand();
-        command.CommandText = definition.Sql;
-        foreach (string parameter in definition.Parameters)
-        {
-            command.Parameters.Add(new SqliteParameter { ParameterName = parameter });
-        }
-
-        command.Prepare();
-        return command;
-    }
+        // Move the marker to the conversation's newest entry (0 for a conversation with none yet).
+        Statement.MarkDirectRead => (
+            "INSERT INTO read_markers (is_group, name, last_read) "
+            + "SELECT 0, $name, COALESCE(MAX(seq), 0) FROM messages WHERE group_name IS NULL AND peer = $name "
+            + "ON CONFLICT (is_group, name) DO UPDATE SET last_read = excluded.last_read",
+            ["$name"]),
+        Statement.MarkGroupRead => (
+            "INSERT INTO read_markers (is_group, name, last_read) "
+            + "SELECT 1, $name, COALESCE(MAX(seq), 0) FROM messages WHERE group_name = $name "
+            + "ON CONFLICT (is_group, name) DO UPDATE SET last_read = excluded.last_read",
+            ["$name"]),
+        _ => throw new ArgumentOutOfRangeException(nameof(statement)),
+    };
 }

@@ -1,36 +1,34 @@
 using System.Globalization;
 using FastChat.Protocol.Messages;
+using FastChat.Shared.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace FastChat.Hosts.Storage.Internal;
 
 /// <summary>
-/// One open SQLite connection and the commands prepared on it. A session is used by one caller at a time: the
-/// writer loop owns one, and readers rent theirs from <see cref="SqliteSessionPool"/>.
+/// One open connection to the store's database and the store's statements prepared on it. The writer loop owns one
+/// session, and readers rent theirs from the store's <see cref="SqliteSessionPool{TSession}"/>.
 /// </summary>
 /// <remarks>
-/// Each statement is prepared once per connection, on first use, and re-executed with new parameter values after
-/// that. The write methods expect the caller to have opened a transaction (<see cref="Begin"/>); the read methods run
-/// one statement each, which SQLite reads from one snapshot.
+/// The write methods expect the caller to have opened a transaction (<see cref="SqliteSessionBase.Begin"/>); the read
+/// methods run one statement each, which SQLite reads from one snapshot.
 /// </remarks>
-internal sealed class SqliteSession : IDisposable
+internal sealed class SqliteSession : SqliteSessionBase, ISqliteSession<SqliteSession>
 {
-    private readonly SqliteConnection _connection;
-    private readonly SqliteCommand?[] _commands = new SqliteCommand?[(int)Statement.Count];
+    private const string Provider = "SQLite";
 
-    // Message ids are read into this buffer rather than into a new array per row.
-    private readonly byte[] _idBuffer = new byte[MessageId.Size];
+    // FULL syncs the WAL on every commit: a pending item whose enqueue returned is on disk, not in a buffer.
+    // journal_size_limit truncates the WAL back to 64 MiB after a checkpoint, so a burst of file chunks does not leave a
+    // huge WAL file behind.
+    private const string Settings = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = 67108864;";
 
     private SqliteSession(SqliteConnection connection)
+        : base(connection, (int)Statement.Count)
     {
-        _connection = connection;
     }
 
     private enum Statement
     {
-        Begin,
-        Commit,
-        Rollback,
         InsertAccount,
         SelectAccount,
         InsertGroup,
@@ -59,88 +57,29 @@ internal sealed class SqliteSession : IDisposable
         Count,
     }
 
-    /// <summary>Whether a transaction is open on the connection.</summary>
-    public bool InTransaction => SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0;
+    /// <inheritdoc/>
+    public static Type Owner => typeof(SqliteChatStore);
+
+    /// <inheritdoc/>
+    public static string? DisposedMessage => null;
 
     /// <summary>Opens a connection and sets it up: busy timeout, WAL, full synchronous commits, foreign keys.</summary>
     /// <exception cref="SqliteException">The database cannot be opened.</exception>
     /// <exception cref="ChatStoreException">The database cannot use WAL journaling (an in-memory database, for one).</exception>
-    public static SqliteSession Open(string connectionString, int busyTimeoutMilliseconds)
-    {
-        var connection = new SqliteConnection(connectionString);
-        try
-        {
-            connection.Open();
-            using SqliteCommand command = connection.CreateCommand();
+    public static SqliteSession Open(string connectionString, int busyTimeoutMilliseconds) =>
+        new(OpenConnection(
+            connectionString,
+            busyTimeoutMilliseconds,
+            Settings,
+            static (database, mode) => new ChatStoreException(
+                $"SQLite store '{database}' cannot use WAL journaling (the journal mode is '{mode}'); FastChat needs a database file on a local disk.")));
 
-            // The busy timeout goes first: switching to WAL, and everything after it, may have to wait for another
-            // connection (another store in this process, or another process) that holds the lock.
-            command.CommandText = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {busyTimeoutMilliseconds};");
-            command.ExecuteNonQuery();
+    /// <inheritdoc/>
+    public static bool IsOwnException(Exception exception) => exception is ChatStoreException;
 
-            // WAL lets readers run while one writer commits, and it is what makes several servers sharing one file
-            // practical. The mode is stored in the file; asking again on an existing WAL database is a no-op.
-            command.CommandText = "PRAGMA journal_mode = WAL;";
-            string? mode = Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ChatStoreException(
-                    $"SQLite store '{connection.DataSource}' cannot use WAL journaling (the journal mode is '{mode}'); FastChat needs a database file on a local disk.");
-            }
-
-            // FULL syncs the WAL on every commit: a pending item whose enqueue returned is on disk, not in a buffer.
-            // journal_size_limit truncates the WAL back to 64 MiB after a checkpoint, so a burst of file chunks does not
-            // leave a huge WAL file behind.
-            command.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = 67108864;";
-            command.ExecuteNonQuery();
-            return new SqliteSession(connection);
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Runs a script (several statements) that returns nothing.</summary>
-    public void ExecuteScript(string sql)
-    {
-        using SqliteCommand command = _connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    /// <summary>Runs a query that returns one integer (0 for no row or NULL).</summary>
-    public long ExecuteInt64(string sql)
-    {
-        using SqliteCommand command = _connection.CreateCommand();
-        command.CommandText = sql;
-        object? value = command.ExecuteScalar();
-        return value is null or DBNull ? 0 : Convert.ToInt64(value, CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Reads a PRAGMA's value as text.</summary>
-    public string ReadPragma(string name)
-    {
-        using SqliteCommand command = _connection.CreateCommand();
-        command.CommandText = "PRAGMA " + name + ";";
-        return Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture) ?? string.Empty;
-    }
-
-    /// <summary>Starts a write transaction, taking the write lock now (BEGIN IMMEDIATE) so the transaction never has to upgrade a read lock, which SQLite cannot do while another connection writes.</summary>
-    public void Begin() => Command(Statement.Begin).ExecuteNonQuery();
-
-    /// <summary>Commits the open transaction.</summary>
-    public void Commit() => Command(Statement.Commit).ExecuteNonQuery();
-
-    /// <summary>Rolls the open transaction back, if SQLite has not already done so after an error.</summary>
-    public void RollbackIfActive()
-    {
-        if (InTransaction)
-        {
-            Command(Statement.Rollback).ExecuteNonQuery();
-        }
-    }
+    /// <inheritdoc/>
+    public static Exception Failed(string database, string operation, Exception exception) =>
+        StoreErrors.Failed(Provider, database, operation, exception);
 
     // ---- Accounts ---------------------------------------------------------------------------------------------
 
@@ -171,17 +110,7 @@ internal sealed class SqliteSession : IDisposable
             return null;
         }
 
-        return new Account(
-            userName,
-            reader.GetString(0),
-            reader.GetFieldValue<byte[]>(1),
-            reader.GetInt32(2),
-            reader.GetFieldValue<byte[]>(3),
-            reader.GetFieldValue<byte[]>(4),
-            reader.GetFieldValue<byte[]>(5),
-            reader.GetFieldValue<byte[]>(6),
-            reader.GetFieldValue<byte[]>(7),
-            ReadTime(reader, 8));
+        return StoreRecords.ReadAccount(reader, userName, ReadTime(reader, 8));
     }
 
     // ---- Groups -----------------------------------------------------------------------------------------------
@@ -351,12 +280,7 @@ internal sealed class SqliteSession : IDisposable
         var envelopes = new List<GroupKeyEnvelopeRecord>();
         while (reader.Read())
         {
-            envelopes.Add(new GroupKeyEnvelopeRecord(
-                reader.GetString(0),
-                member,
-                reader.GetInt32(1),
-                reader.GetString(2),
-                reader.GetFieldValue<byte[]>(3)));
+            envelopes.Add(StoreRecords.ReadEnvelope(reader, member));
         }
 
         return envelopes;
@@ -484,20 +408,6 @@ internal sealed class SqliteSession : IDisposable
             : null;
     }
 
-    /// <inheritdoc/>
-    public void Dispose()
-    {
-        for (int i = 0; i < _commands.Length; i++)
-        {
-            _commands[i]?.Dispose();
-            _commands[i] = null;
-        }
-
-        _connection.Dispose();
-    }
-
-    private static DateTime ReadTime(SqliteDataReader reader, int ordinal) => new(reader.GetInt64(ordinal), DateTimeKind.Utc);
-
     private void InsertMember(string group, string member)
     {
         SqliteCommand command = Command(Statement.InsertMember);
@@ -506,129 +416,97 @@ internal sealed class SqliteSession : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private MessageId ReadId(SqliteDataReader reader, int ordinal)
+    private MessageId ReadId(SqliteDataReader reader, int ordinal) =>
+        TryReadId(reader, ordinal, out MessageId id)
+            ? id
+            : throw new ChatStoreException($"SQLite store '{DataSource}' holds a pending item whose id is not {MessageId.Size} bytes; the database is damaged.");
+
+    private SqliteCommand Command(Statement statement) => Prepared((int)statement);
+
+    /// <inheritdoc/>
+    protected override (string Sql, string[] Parameters) Define(int statement) => (Statement)statement switch
     {
-        // With no buffer, GetBytes returns the stored length.
-        if (reader.GetBytes(ordinal, 0, null, 0, 0) != MessageId.Size
-            || reader.GetBytes(ordinal, 0, _idBuffer, 0, MessageId.Size) != MessageId.Size)
-        {
-            throw new ChatStoreException($"SQLite store '{_connection.DataSource}' holds a pending item whose id is not {MessageId.Size} bytes; the database is damaged.");
-        }
-
-        return new MessageId(_idBuffer);
-    }
-
-    private SqliteCommand Command(Statement statement)
-    {
-        SqliteCommand? command = _commands[(int)statement];
-        if (command is null)
-        {
-            command = Prepare(statement);
-            _commands[(int)statement] = command;
-        }
-
-        return command;
-    }
-
-    private SqliteCommand Prepare(Statement statement)
-    {
-        (string Sql, string[] Parameters) definition = statement switch
-        {
-            Statement.Begin => ("BEGIN IMMEDIATE", []),
-            Statement.Commit => ("COMMIT", []),
-            Statement.Rollback => ("ROLLBACK", []),
-            Statement.InsertAccount => (
-                "INSERT INTO accounts (user_name, kdf_algorithm, kdf_salt, kdf_iterations, server_salt, auth_key_hash, "
-                + "agreement_public_key, signing_public_key, wrapped_private_keys, created_at) "
-                + "VALUES ($user, $algorithm, $salt, $iterations, $server_salt, $hash, $agreement, $signing, $wrapped, $created) "
-                + "ON CONFLICT (user_name) DO NOTHING",
-                ["$user", "$algorithm", "$salt", "$iterations", "$server_salt", "$hash", "$agreement", "$signing", "$wrapped", "$created"]),
-            Statement.SelectAccount => (
-                "SELECT kdf_algorithm, kdf_salt, kdf_iterations, server_salt, auth_key_hash, agreement_public_key, "
-                + "signing_public_key, wrapped_private_keys, created_at FROM accounts WHERE user_name = $user",
-                ["$user"]),
-            Statement.InsertGroup => (
-                "INSERT INTO groups (name, admin, member_limit, key_epoch) VALUES ($group, $admin, $limit, 0) ON CONFLICT (name) DO NOTHING",
-                ["$group", "$admin", "$limit"]),
-            Statement.InsertMember => (
-                "INSERT INTO group_members (group_name, member, joined) "
-                + "VALUES ($group, $member, (SELECT COALESCE(MAX(joined), 0) + 1 FROM group_members WHERE group_name = $group))",
-                ["$group", "$member"]),
-            Statement.SelectGroup => (
-                "SELECT g.admin, g.member_limit, g.key_epoch, m.member FROM groups AS g "
-                + "JOIN group_members AS m ON m.group_name = g.name WHERE g.name = $group ORDER BY m.joined",
-                ["$group"]),
-            Statement.SelectGroupsOfMember => (
-                "SELECT group_name FROM group_members WHERE member = $member ORDER BY group_name",
-                ["$member"]),
-            Statement.SelectGroupForAdd => (
-                "SELECT key_epoch, admin, member_limit, "
-                + "(SELECT COUNT(*) FROM group_members WHERE group_name = $group), "
-                + "EXISTS (SELECT 1 FROM group_members WHERE group_name = $group AND member = $member) "
-                + "FROM groups WHERE name = $group",
-                ["$group", "$member"]),
-            Statement.SelectGroupState => ("SELECT key_epoch, admin FROM groups WHERE name = $group", ["$group"]),
-            Statement.DeleteMember => (
-                "DELETE FROM group_members WHERE group_name = $group AND member = $member",
-                ["$group", "$member"]),
-            Statement.DeleteMemberEnvelopes => (
-                "DELETE FROM group_key_envelopes WHERE group_name = $group AND member = $member",
-                ["$group", "$member"]),
-            Statement.SelectFirstMember => (
-                "SELECT member FROM group_members WHERE group_name = $group ORDER BY joined LIMIT 1",
-                ["$group"]),
-            Statement.DeleteGroup => ("DELETE FROM groups WHERE name = $group", ["$group"]),
-            Statement.UpdateGroup => (
-                "UPDATE groups SET key_epoch = $epoch, admin = $admin WHERE name = $group",
-                ["$group", "$epoch", "$admin"]),
-            Statement.UpsertEnvelope => (
-                "INSERT INTO group_key_envelopes (group_name, member, epoch, sender, envelope) "
-                + "VALUES ($group, $member, $epoch, $sender, $envelope) "
-                + "ON CONFLICT (group_name, member, epoch) DO UPDATE SET sender = excluded.sender, envelope = excluded.envelope",
-                ["$group", "$member", "$epoch", "$sender", "$envelope"]),
-            Statement.SelectEnvelopes => (
-                "SELECT group_name, epoch, sender, envelope FROM group_key_envelopes WHERE member = $member ORDER BY group_name, epoch",
-                ["$member"]),
-            Statement.InsertPending => (
-                "INSERT INTO pending (recipient, id, kind, part, payload, enqueued_at) "
-                + "VALUES ($recipient, $id, $kind, $part, $payload, $enqueued) "
-                + "ON CONFLICT (recipient, id, kind, part) DO NOTHING",
-                ["$recipient", "$id", "$kind", "$part", "$payload", "$enqueued"]),
-            Statement.SelectPending => (
-                "SELECT sequence, id, kind, part, payload, enqueued_at FROM pending "
-                + "WHERE recipient = $recipient AND sequence > $after ORDER BY sequence LIMIT $limit",
-                ["$recipient", "$after", "$limit"]),
-            Statement.CountPending => (
-                "SELECT COUNT(*) FROM pending WHERE recipient = $recipient AND kind IN (1, 2)",
-                ["$recipient"]),
-            Statement.DeletePending => (
-                "DELETE FROM pending WHERE recipient = $recipient AND id = $id",
-                ["$recipient", "$id"]),
-            Statement.UpsertPresence => (
-                "INSERT INTO presence (user_name, server_id, updated_at) VALUES ($user, $server, $updated) "
-                + "ON CONFLICT (user_name) DO UPDATE SET server_id = excluded.server_id, updated_at = excluded.updated_at",
-                ["$user", "$server", "$updated"]),
-            Statement.DeletePresence => (
-                "DELETE FROM presence WHERE user_name = $user AND server_id = $server",
-                ["$user", "$server"]),
-            Statement.DeleteServerPresence => ("DELETE FROM presence WHERE server_id = $server", ["$server"]),
-            Statement.SelectPresence => ("SELECT server_id FROM presence WHERE user_name = $user", ["$user"]),
-            Statement.UpsertServer => (
-                "INSERT INTO servers (server_id, host, port, updated_at) VALUES ($server, $host, $port, $updated) "
-                + "ON CONFLICT (server_id) DO UPDATE SET host = excluded.host, port = excluded.port, updated_at = excluded.updated_at",
-                ["$server", "$host", "$port", "$updated"]),
-            Statement.SelectServer => ("SELECT host, port, updated_at FROM servers WHERE server_id = $server", ["$server"]),
-            _ => throw new ArgumentOutOfRangeException(nameof(statement)),
-        };
-
-        SqliteCommand command = _connection.CreateCommand();
-        command.CommandText = definition.Sql;
-        foreach (string parameter in definition.Parameters)
-        {
-            command.Parameters.Add(new SqliteParameter { ParameterName = parameter });
-        }
-
-        command.Prepare();
-        return command;
-    }
+        Statement.InsertAccount => (
+            "INSERT INTO accounts (user_name, kdf_algorithm, kdf_salt, kdf_iterations, server_salt, auth_key_hash, "
+            + "agreement_public_key, signing_public_key, wrapped_private_keys, created_at) "
+            + "VALUES ($user, $algorithm, $salt, $iterations, $server_salt, $hash, $agreement, $signing, $wrapped, $created) "
+            + "ON CONFLICT (user_name) DO NOTHING",
+            ["$user", "$algorithm", "$salt", "$iterations", "$server_salt", "$hash", "$agreement", "$signing", "$wrapped", "$created"]),
+        Statement.SelectAccount => (
+            "SELECT kdf_algorithm, kdf_salt, kdf_iterations, server_salt, auth_key_hash, agreement_public_key, "
+            + "signing_public_key, wrapped_private_keys, created_at FROM accounts WHERE user_name = $user",
+            ["$user"]),
+        Statement.InsertGroup => (
+            "INSERT INTO groups (name, admin, member_limit, key_epoch) VALUES ($group, $admin, $limit, 0) ON CONFLICT (name) DO NOTHING",
+            ["$group", "$admin", "$limit"]),
+        Statement.InsertMember => (
+            "INSERT INTO group_members (group_name, member, joined) "
+            + "VALUES ($group, $member, (SELECT COALESCE(MAX(joined), 0) + 1 FROM group_members WHERE group_name = $group))",
+            ["$group", "$member"]),
+        Statement.SelectGroup => (
+            "SELECT g.admin, g.member_limit, g.key_epoch, m.member FROM groups AS g "
+            + "JOIN group_members AS m ON m.group_name = g.name WHERE g.name = $group ORDER BY m.joined",
+            ["$group"]),
+        Statement.SelectGroupsOfMember => (
+            "SELECT group_name FROM group_members WHERE member = $member ORDER BY group_name",
+            ["$member"]),
+        Statement.SelectGroupForAdd => (
+            "SELECT key_epoch, admin, member_limit, "
+            + "(SELECT COUNT(*) FROM group_members WHERE group_name = $group), "
+            + "EXISTS (SELECT 1 FROM group_members WHERE group_name = $group AND member = $member) "
+            + "FROM groups WHERE name = $group",
+            ["$group", "$member"]),
+        Statement.SelectGroupState => ("SELECT key_epoch, admin FROM groups WHERE name = $group", ["$group"]),
+        Statement.DeleteMember => (
+            "DELETE FROM group_members WHERE group_name = $group AND member = $member",
+            ["$group", "$member"]),
+        Statement.DeleteMemberEnvelopes => (
+            "DELETE FROM group_key_envelopes WHERE group_name = $group AND member = $member",
+            ["$group", "$member"]),
+        Statement.SelectFirstMember => (
+            "SELECT member FROM group_members WHERE group_name = $group ORDER BY joined LIMIT 1",
+            ["$group"]),
+        Statement.DeleteGroup => ("DELETE FROM groups WHERE name = $group", ["$group"]),
+        Statement.UpdateGroup => (
+            "UPDATE groups SET key_epoch = $epoch, admin = $admin WHERE name = $group",
+            ["$group", "$epoch", "$admin"]),
+        Statement.UpsertEnvelope => (
+            "INSERT INTO group_key_envelopes (group_name, member, epoch, sender, envelope) "
+            + "VALUES ($group, $member, $epoch, $sender, $envelope) "
+            + "ON CONFLICT (group_name, member, epoch) DO UPDATE SET sender = excluded.sender, envelope = excluded.envelope",
+            ["$group", "$member", "$epoch", "$sender", "$envelope"]),
+        Statement.SelectEnvelopes => (
+            "SELECT group_name, epoch, sender, envelope FROM group_key_envelopes WHERE member = $member ORDER BY group_name, epoch",
+            ["$member"]),
+        Statement.InsertPending => (
+            "INSERT INTO pending (recipient, id, kind, part, payload, enqueued_at) "
+            + "VALUES ($recipient, $id, $kind, $part, $payload, $enqueued) "
+            + "ON CONFLICT (recipient, id, kind, part) DO NOTHING",
+            ["$recipient", "$id", "$kind", "$part", "$payload", "$enqueued"]),
+        Statement.SelectPending => (
+            "SELECT sequence, id, kind, part, payload, enqueued_at FROM pending "
+            + "WHERE recipient = $recipient AND sequence > $after ORDER BY sequence LIMIT $limit",
+            ["$recipient", "$after", "$limit"]),
+        Statement.CountPending => (
+            "SELECT COUNT(*) FROM pending WHERE recipient = $recipient AND kind IN (1, 2)",
+            ["$recipient"]),
+        Statement.DeletePending => (
+            "DELETE FROM pending WHERE recipient = $recipient AND id = $id",
+            ["$recipient", "$id"]),
+        Statement.UpsertPresence => (
+            "INSERT INTO presence (user_name, server_id, updated_at) VALUES ($user, $server, $updated) "
+            + "ON CONFLICT (user_name) DO UPDATE SET server_id = excluded.server_id, updated_at = excluded.updated_at",
+            ["$user", "$server", "$updated"]),
+        Statement.DeletePresence => (
+            "DELETE FROM presence WHERE user_name = $user AND server_id = $server",
+            ["$user", "$server"]),
+        Statement.DeleteServerPresence => ("DELETE FROM presence WHERE server_id = $server", ["$server"]),
+        Statement.SelectPresence => ("SELECT server_id FROM presence WHERE user_name = $user", ["$user"]),
+        Statement.UpsertServer => (
+            "INSERT INTO servers (server_id, host, port, updated_at) VALUES ($server, $host, $port, $updated) "
+            + "ON CONFLICT (server_id) DO UPDATE SET host = excluded.host, port = excluded.port, updated_at = excluded.updated_at",
+            ["$server", "$host", "$port", "$updated"]),
+        Statement.SelectServer => ("SELECT host, port, updated_at FROM servers WHERE server_id = $server", ["$server"]),
+        _ => throw new ArgumentOutOfRangeException(nameof(statement)),
+    };
 }
