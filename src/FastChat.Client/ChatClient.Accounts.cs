@@ -71,7 +71,7 @@ public sealed partial class ChatClient
     /// <exception cref="ArgumentException">The user name is empty or too long.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="password"/> is <see langword="null"/>.</exception>
     /// <exception cref="InvalidOperationException">The client is already signed in.</exception>
-    /// <exception cref="ChatException">The balancer refused: <see cref="ErrorCode.AuthenticationFailed"/> (wrong user name or password), <see cref="ErrorCode.RateLimited"/>, <see cref="ErrorCode.NoServerAvailable"/>, ...</exception>
+    /// <exception cref="ChatException">The balancer refused: <see cref="ErrorCode.AuthenticationFailed"/> (wrong user name or password), <see cref="ErrorCode.RateLimited"/>, <see cref="ErrorCode.NoServerAvailable"/>, ...; or <see cref="ErrorCode.ProtocolViolation"/>: the balancer asked for fewer than <see cref="ChatClientOptions.MinimumKdfIterations"/> PBKDF2 iterations, and the client refused to derive the password's keys with them.</exception>
     /// <exception cref="ChatConnectionException">The balancer or the assigned server could not be reached.</exception>
     /// <exception cref="ProtocolViolationException">The balancer asked for a key-derivation function or parameters this client does not support.</exception>
     /// <exception cref="TimeoutException">A reply took longer than <see cref="ChatClientOptions.RequestTimeout"/>.</exception>
@@ -302,9 +302,18 @@ public sealed partial class ChatClient
             throw new ProtocolViolationException($"The balancer asked for key-derivation function '{kdf.Algorithm}'; this client supports only '{PasswordKeys.Algorithm}'.");
         }
 
-        if (kdf.Iterations < 1 || kdf.Iterations > MaxKdfIterations)
+        if (kdf.Iterations < ChatClientOptions.MinimumKdfIterations)
         {
-            throw new ProtocolViolationException($"The balancer asked for {kdf.Iterations} PBKDF2 iterations; this client accepts 1 to {MaxKdfIterations}.");
+            // Deriving with fewer rounds would hand the balancer an auth key that is cheap to attack offline: a
+            // downgrade the client refuses rather than trusting the balancer's parameters.
+            throw new ChatException(
+                ErrorCode.ProtocolViolation,
+                $"The balancer asked for only {kdf.Iterations} PBKDF2 iterations for this account; this client refuses fewer than {ChatClientOptions.MinimumKdfIterations}, since that would make the password cheap to guess. The balancer is misconfigured or hostile.");
+        }
+
+        if (kdf.Iterations > MaxKdfIterations)
+        {
+            throw new ProtocolViolationException($"The balancer asked for {kdf.Iterations} PBKDF2 iterations; this client accepts {ChatClientOptions.MinimumKdfIterations} to {MaxKdfIterations}.");
         }
 
         if (kdf.Salt.Length is 0 or > MaxKdfSaltSize)

@@ -34,12 +34,32 @@ public sealed partial class ChatClient
     /// <exception cref="TimeoutException">No acknowledgement within <see cref="ChatClientOptions.RequestTimeout"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-    public Task<MessageId> SendDirectAsync(string recipient, MessageId id, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    public Task<MessageId> SendDirectAsync(string recipient, MessageId id, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        SendDirectAsync(recipient, id, DateTime.UtcNow, body, cancellationToken);
+
+    /// <summary>
+    /// Sends a direct message with an id and a send time chosen by the caller: an end-to-end envelope binds both, so
+    /// the frame must carry exactly the values the body was sealed with.
+    /// </summary>
+    /// <param name="recipient">The receiving user.</param>
+    /// <param name="id">The message id; recipients drop a second message with the same id.</param>
+    /// <param name="sentAt">The send time the message carries (<c>DirectMessage.SentAt</c>). A local time is converted to UTC; an unspecified one is taken as UTC.</param>
+    /// <param name="body">The body. It is not copied: leave it unchanged until the task completes, since it is resent after a reconnect.</param>
+    /// <param name="cancellationToken">Stops waiting; the message is then no longer resent (it may already have reached the server).</param>
+    /// <returns><paramref name="id"/>, once the server has taken responsibility for the message (delivered or stored).</returns>
+    /// <exception cref="ArgumentException"><paramref name="recipient"/> is empty or too long, <paramref name="id"/> is empty, or <paramref name="body"/> is larger than <see cref="MaxBodySize"/>.</exception>
+    /// <exception cref="InvalidOperationException">The client is not signed in, the outbox is full, or a message with this id is already waiting for its acknowledgement.</exception>
+    /// <exception cref="ChatException">The server refused the message, e.g. <see cref="ErrorCode.UserNotFound"/>.</exception>
+    /// <exception cref="ChatConnectionException">The client signed out, or gave up reconnecting, before the acknowledgement.</exception>
+    /// <exception cref="TimeoutException">No acknowledgement within <see cref="ChatClientOptions.RequestTimeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+    public Task<MessageId> SendDirectAsync(string recipient, MessageId id, DateTime sentAt, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
         ValidateName(recipient, nameof(recipient));
         ValidateId(id, nameof(id));
         ValidateSize(body, nameof(body));
-        return SendMessageAsync(new OutboxEntry(this, OutboxKind.Direct, id, recipient, 0, DateTime.UtcNow, body), cancellationToken);
+        return SendMessageAsync(new OutboxEntry(this, OutboxKind.Direct, id, recipient, 0, ToUtc(sentAt), body), cancellationToken);
     }
 
     /// <summary>Sends a message to a group with a new random id; the server fans it out to every other member.</summary>
@@ -72,12 +92,30 @@ public sealed partial class ChatClient
     /// <exception cref="TimeoutException">No acknowledgement within <see cref="ChatClientOptions.RequestTimeout"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-    public Task<MessageId> SendGroupAsync(string group, int keyEpoch, MessageId id, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    public Task<MessageId> SendGroupAsync(string group, int keyEpoch, MessageId id, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        SendGroupAsync(group, keyEpoch, id, DateTime.UtcNow, body, cancellationToken);
+
+    /// <summary>Sends a message to a group with an id and a send time chosen by the caller (the values its envelope was sealed with).</summary>
+    /// <param name="group">The group.</param>
+    /// <param name="keyEpoch">The epoch of the group key the body is encrypted with.</param>
+    /// <param name="id">The message id; members drop a second message with the same id.</param>
+    /// <param name="sentAt">The send time the message carries (<c>GroupMessage.SentAt</c>). A local time is converted to UTC; an unspecified one is taken as UTC.</param>
+    /// <param name="body">The body. It is not copied: leave it unchanged until the task completes, since it is resent after a reconnect.</param>
+    /// <param name="cancellationToken">Stops waiting; the message is then no longer resent (it may already have reached the server).</param>
+    /// <returns><paramref name="id"/>, once every member's copy is delivered or stored.</returns>
+    /// <exception cref="ArgumentException"><paramref name="group"/> is empty or too long, <paramref name="id"/> is empty, or <paramref name="body"/> is larger than <see cref="MaxBodySize"/>.</exception>
+    /// <exception cref="InvalidOperationException">The client is not signed in, the outbox is full, or a message with this id is already waiting for its acknowledgement.</exception>
+    /// <exception cref="ChatException">The server refused the message, e.g. <see cref="ErrorCode.NotMember"/>.</exception>
+    /// <exception cref="ChatConnectionException">The client signed out, or gave up reconnecting, before the acknowledgement.</exception>
+    /// <exception cref="TimeoutException">No acknowledgement within <see cref="ChatClientOptions.RequestTimeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+    public Task<MessageId> SendGroupAsync(string group, int keyEpoch, MessageId id, DateTime sentAt, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
         ValidateName(group, nameof(group));
         ValidateId(id, nameof(id));
         ValidateSize(body, nameof(body));
-        return SendMessageAsync(new OutboxEntry(this, OutboxKind.Group, id, group, keyEpoch, DateTime.UtcNow, body), cancellationToken);
+        return SendMessageAsync(new OutboxEntry(this, OutboxKind.Group, id, group, keyEpoch, ToUtc(sentAt), body), cancellationToken);
     }
 
     /// <summary>
@@ -118,10 +156,30 @@ public sealed partial class ChatClient
     /// <exception cref="TimeoutException">No acknowledgement within <see cref="ChatClientOptions.RequestTimeout"/> after the last chunk, or no session for as long.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-    public Task<MessageId> SendFileAsync(string recipient, MessageId fileId, ReadOnlyMemory<byte> envelope, long totalSize, IReadOnlyList<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken = default)
+    public Task<MessageId> SendFileAsync(string recipient, MessageId fileId, ReadOnlyMemory<byte> envelope, long totalSize, IReadOnlyList<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken = default) =>
+        SendFileAsync(recipient, fileId, DateTime.UtcNow, envelope, totalSize, chunks, cancellationToken);
+
+    /// <summary>Sends a file to a user with a file id and a send time chosen by the caller (the values its envelope was sealed with).</summary>
+    /// <param name="recipient">The receiving user.</param>
+    /// <param name="fileId">The file id; the recipient drops a second file with the same id.</param>
+    /// <param name="sentAt">The send time the offer carries (<c>FileOffer.SentAt</c>). A local time is converted to UTC; an unspecified one is taken as UTC.</param>
+    /// <param name="envelope">The encrypted file name, hash and file key (opaque to the servers).</param>
+    /// <param name="totalSize">The file's size in bytes (plaintext).</param>
+    /// <param name="chunks">The chunks in order, each at most 64 KiB plus 256 bytes. They are not copied: leave them unchanged until the task completes.</param>
+    /// <param name="cancellationToken">Stops the transfer; the file is then not resent.</param>
+    /// <returns><paramref name="fileId"/>, once the server has stored the whole file for the recipient.</returns>
+    /// <exception cref="ArgumentException">The recipient is empty or too long, the id is empty, there are no chunks, a chunk is too large, the envelope is larger than <see cref="MaxBodySize"/>, or <paramref name="totalSize"/> is negative.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="chunks"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The client is not signed in, the outbox is full, or a send with this id is already in progress.</exception>
+    /// <exception cref="ChatException">The server refused the file, e.g. <see cref="ErrorCode.FileTooLarge"/>.</exception>
+    /// <exception cref="ChatConnectionException">The client signed out, or gave up reconnecting, before the acknowledgement.</exception>
+    /// <exception cref="TimeoutException">No acknowledgement within <see cref="ChatClientOptions.RequestTimeout"/> after the last chunk, or no session for as long.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+    public Task<MessageId> SendFileAsync(string recipient, MessageId fileId, DateTime sentAt, ReadOnlyMemory<byte> envelope, long totalSize, IReadOnlyList<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken = default)
     {
         ValidateName(recipient, nameof(recipient));
-        OutboxEntry entry = CreateFileEntry(OutboxKind.DirectFile, fileId, recipient, 0, envelope, totalSize, chunks);
+        OutboxEntry entry = CreateFileEntry(OutboxKind.DirectFile, fileId, recipient, 0, sentAt, envelope, totalSize, chunks);
         return SendFileCoreAsync(entry, cancellationToken);
     }
 
@@ -161,10 +219,31 @@ public sealed partial class ChatClient
     /// <exception cref="TimeoutException">No acknowledgement within <see cref="ChatClientOptions.RequestTimeout"/> after the last chunk, or no session for as long.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
-    public Task<MessageId> SendGroupFileAsync(string group, int keyEpoch, MessageId fileId, ReadOnlyMemory<byte> envelope, long totalSize, IReadOnlyList<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken = default)
+    public Task<MessageId> SendGroupFileAsync(string group, int keyEpoch, MessageId fileId, ReadOnlyMemory<byte> envelope, long totalSize, IReadOnlyList<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken = default) =>
+        SendGroupFileAsync(group, keyEpoch, fileId, DateTime.UtcNow, envelope, totalSize, chunks, cancellationToken);
+
+    /// <summary>Sends a file to a group with a file id and a send time chosen by the caller (the values its envelope was sealed with).</summary>
+    /// <param name="group">The group.</param>
+    /// <param name="keyEpoch">The epoch of the group key the envelope is encrypted with.</param>
+    /// <param name="fileId">The file id; members drop a second file with the same id.</param>
+    /// <param name="sentAt">The send time the offer carries (<c>FileOffer.SentAt</c>). A local time is converted to UTC; an unspecified one is taken as UTC.</param>
+    /// <param name="envelope">The encrypted file name, hash and file key (opaque to the servers).</param>
+    /// <param name="totalSize">The file's size in bytes (plaintext).</param>
+    /// <param name="chunks">The chunks in order, each at most 64 KiB plus 256 bytes. They are not copied: leave them unchanged until the task completes.</param>
+    /// <param name="cancellationToken">Stops the transfer; the file is then not resent.</param>
+    /// <returns><paramref name="fileId"/>, once the server has stored the whole file for every member.</returns>
+    /// <exception cref="ArgumentException">The group is empty or too long, the id is empty, there are no chunks, a chunk is too large, the envelope is larger than <see cref="MaxBodySize"/>, or <paramref name="totalSize"/> is negative.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="chunks"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The client is not signed in, the outbox is full, or a send with this id is already in progress.</exception>
+    /// <exception cref="ChatException">The server refused the file, e.g. <see cref="ErrorCode.FileTooLarge"/>.</exception>
+    /// <exception cref="ChatConnectionException">The client signed out, or gave up reconnecting, before the acknowledgement.</exception>
+    /// <exception cref="TimeoutException">No acknowledgement within <see cref="ChatClientOptions.RequestTimeout"/> after the last chunk, or no session for as long.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+    public Task<MessageId> SendGroupFileAsync(string group, int keyEpoch, MessageId fileId, DateTime sentAt, ReadOnlyMemory<byte> envelope, long totalSize, IReadOnlyList<ReadOnlyMemory<byte>> chunks, CancellationToken cancellationToken = default)
     {
         ValidateName(group, nameof(group));
-        OutboxEntry entry = CreateFileEntry(OutboxKind.GroupFile, fileId, group, keyEpoch, envelope, totalSize, chunks);
+        OutboxEntry entry = CreateFileEntry(OutboxKind.GroupFile, fileId, group, keyEpoch, sentAt, envelope, totalSize, chunks);
         return SendFileCoreAsync(entry, cancellationToken);
     }
 
@@ -191,6 +270,13 @@ public sealed partial class ChatClient
         ValueTask<bool> flush = session.FlushAsync(cancellationToken);
         return flush.IsCompletedSuccessfully ? default : AwaitFlushAsync(flush);
     }
+
+    /// <summary>
+    /// Forgets a received message that the application decided not to acknowledge yet (for example a group message
+    /// whose key has not arrived), so that the server's next delivery of it (after a reconnect) reaches the application
+    /// again instead of being dropped as a copy of a message still being processed.
+    /// </summary>
+    internal void ReleaseUnacknowledged(MessageId id) => _recent.Remove(id);
 
     internal void RemoveFromOutbox(OutboxEntry entry)
     {
@@ -225,6 +311,14 @@ public sealed partial class ChatClient
 
     private static async ValueTask AwaitFlushAsync(ValueTask<bool> flush) => await flush.ConfigureAwait(false);
 
+    // The wire carries UTC; an envelope seals the same instant (docs/security.md §2: local converted, unspecified taken as UTC).
+    private static DateTime ToUtc(DateTime value) => value.Kind switch
+    {
+        DateTimeKind.Utc => value,
+        DateTimeKind.Local => value.ToUniversalTime(),
+        _ => DateTime.SpecifyKind(value, DateTimeKind.Utc),
+    };
+
     private static void ValidateId(MessageId id, string paramName)
     {
         if (id.IsEmpty)
@@ -233,7 +327,7 @@ public sealed partial class ChatClient
         }
     }
 
-    private OutboxEntry CreateFileEntry(OutboxKind kind, MessageId fileId, string target, int keyEpoch, ReadOnlyMemory<byte> envelope, long totalSize, IReadOnlyList<ReadOnlyMemory<byte>> chunks)
+    private OutboxEntry CreateFileEntry(OutboxKind kind, MessageId fileId, string target, int keyEpoch, DateTime sentAt, ReadOnlyMemory<byte> envelope, long totalSize, IReadOnlyList<ReadOnlyMemory<byte>> chunks)
     {
         ValidateId(fileId, nameof(fileId));
         ValidateSize(envelope, nameof(envelope));
@@ -253,7 +347,7 @@ public sealed partial class ChatClient
             }
         }
 
-        return new OutboxEntry(this, kind, fileId, target, keyEpoch, DateTime.UtcNow, envelope) { TotalSize = totalSize, Chunks = chunks };
+        return new OutboxEntry(this, kind, fileId, target, keyEpoch, ToUtc(sentAt), envelope) { TotalSize = totalSize, Chunks = chunks };
     }
 
     /// <summary>Puts an entry in the outbox; returns the session to write it on now, if there is one.</summary>

@@ -13,6 +13,14 @@ public sealed class ChatClientOptions
     /// <summary>The default <see cref="KdfIterations"/>: 600,000 rounds of PBKDF2-SHA256 (OWASP's 2023 recommendation).</summary>
     public const int DefaultKdfIterations = 600_000;
 
+    /// <summary>
+    /// The fewest PBKDF2-SHA256 iterations the client accepts from the balancer at sign-in: 100,000, the balancer's own
+    /// minimum for new accounts. The balancer tells the client how many rounds to run; a hostile or broken balancer
+    /// asking for fewer would get an auth key that is cheap to attack offline, so sign-in refuses it
+    /// (docs/security.md §11).
+    /// </summary>
+    public const int MinimumKdfIterations = 100_000;
+
     /// <summary>The balancer's host name or address. Default <c>127.0.0.1</c>.</summary>
     public string BalancerHost { get; set; } = "127.0.0.1";
 

@@ -7,9 +7,10 @@ namespace FastChat.Client;
 /// <remarks>
 /// Typical codes: <see cref="ErrorCode.AuthenticationFailed"/> (wrong user name or password), <see cref="ErrorCode.UserExists"/>,
 /// <see cref="ErrorCode.UserNotFound"/>, <see cref="ErrorCode.NotAdmin"/>, <see cref="ErrorCode.GroupFull"/>,
-/// <see cref="ErrorCode.AlreadyMember"/>, <see cref="ErrorCode.FileTooLarge"/>.
+/// <see cref="ErrorCode.AlreadyMember"/>, <see cref="ErrorCode.FileTooLarge"/>. Not sealed: the end-to-end layer's
+/// <see cref="Secure.KeyChangedException"/> is a refusal of this kind too, made by the client itself.
 /// </remarks>
-public sealed class ChatException : FastChatException
+public class ChatException : FastChatException
 {
     /// <summary>Creates the exception for an error reply.</summary>
     /// <param name="errorCode">The reply's code.</param>
