@@ -57,11 +57,15 @@ public interface IChatStore : IAsyncDisposable
     /// <returns>The group names, ordered ordinally.</returns>
     Task<IReadOnlyList<string>> GetGroupsOfMemberAsync(string userName, CancellationToken cancellationToken = default);
 
-    /// <summary>Adds a member atomically: the limit is checked and the member inserted in one transaction.</summary>
+    /// <summary>
+    /// Adds a member atomically: the limit is checked, the member inserted and the group's key epoch advanced by one in
+    /// one transaction. The epoch advances so the admin rotates the group key: a member who joins later must not hold the
+    /// key of messages sent before they joined.
+    /// </summary>
     /// <param name="group">The group.</param>
     /// <param name="member">The user to add.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns><see cref="GroupChangeStatus.Ok"/>, <see cref="GroupChangeStatus.GroupNotFound"/>, <see cref="GroupChangeStatus.AlreadyMember"/> or <see cref="GroupChangeStatus.GroupFull"/>, with the group's key epoch (unchanged by an add).</returns>
+    /// <returns><see cref="GroupChangeStatus.Ok"/> with the new epoch, or <see cref="GroupChangeStatus.GroupNotFound"/>, <see cref="GroupChangeStatus.AlreadyMember"/> or <see cref="GroupChangeStatus.GroupFull"/> with the unchanged epoch.</returns>
     Task<GroupChange> AddMemberAsync(string group, string member, CancellationToken cancellationToken = default);
 
     /// <summary>

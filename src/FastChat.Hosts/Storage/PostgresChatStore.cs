@@ -630,9 +630,22 @@ public sealed class PostgresChatStore : IChatStore
         }
 
         await ExecuteAsync(new NpgsqlCommand(InsertMemberSql, connection), change, AddPair, cancellationToken).ConfigureAwait(false);
+        await UpdateGroupAsync(connection, change.Group, keyEpoch + 1, admin, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new GroupChange(GroupChangeStatus.Ok, keyEpoch, admin);
+        return new GroupChange(GroupChangeStatus.Ok, keyEpoch + 1, admin);
     }
+
+    private static ValueTask<int> UpdateGroupAsync(NpgsqlConnection connection, string group, int keyEpoch, string admin, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            new NpgsqlCommand(UpdateGroupSql, connection),
+            (group, keyEpoch, admin),
+            static (command, update) =>
+            {
+                Add(command, update.group);
+                Add(command, update.keyEpoch);
+                Add(command, update.admin);
+            },
+            cancellationToken);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<GroupChange> RemoveMemberCoreAsync(
@@ -664,16 +677,7 @@ public sealed class PostgresChatStore : IChatStore
         else
         {
             string newAdmin = string.Equals(admin, change.Member, StringComparison.Ordinal) ? longestStanding : admin;
-            await ExecuteAsync(
-                new NpgsqlCommand(UpdateGroupSql, connection),
-                (change.Group, newEpoch, newAdmin),
-                static (command, update) =>
-                {
-                    Add(command, update.Group);
-                    Add(command, update.newEpoch);
-                    Add(command, update.newAdmin);
-                },
-                cancellationToken).ConfigureAwait(false);
+            await UpdateGroupAsync(connection, change.Group, newEpoch, newAdmin, cancellationToken).ConfigureAwait(false);
             result = new GroupChange(GroupChangeStatus.Ok, newEpoch, newAdmin);
         }
 

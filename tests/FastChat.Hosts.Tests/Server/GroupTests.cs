@@ -34,13 +34,13 @@ public sealed class GroupTests
         await ExpectOkAsync(alice, new GroupRemoveMember { Group = "team", Member = "bob" });
         GroupInfo? group = await harness.Store.GetGroupAsync("team").WaitAsync(ServerHarness.Timeout);
         Assert.Equal(["alice"], group!.Members);
-        Assert.Equal(1, group.KeyEpoch);
+        Assert.Equal(2, group.KeyEpoch);   // 1 when bob was added, 2 when he was removed
 
         // The removed member heard of it.
         GroupChanged changed = await ReadChangeAsync(bob, GroupChangeKind.MemberRemoved);
         Assert.Equal("bob", changed.Member);
         Assert.Equal("alice", changed.Actor);
-        Assert.Equal(1, changed.Epoch);
+        Assert.Equal(2, changed.Epoch);
     }
 
     [Fact]
@@ -84,7 +84,7 @@ public sealed class GroupTests
         await ExpectOkAsync(bob, new GroupLeave { Group = "club" });
         GroupChanged left = await ReadChangeAsync(alice, GroupChangeKind.MemberLeft);
         Assert.Equal("bob", left.Member);
-        Assert.Equal(1, left.Epoch);
+        Assert.Equal(2, left.Epoch);
         Assert.Equal(["alice"], (await harness.Store.GetGroupAsync("club").WaitAsync(ServerHarness.Timeout))!.Members);
 
         uint again = await bob.SendAsync(new GroupLeave { Group = "club" });

@@ -139,8 +139,9 @@ public abstract class ChatStoreContractTests : IAsyncLifetime
         Assert.Null(await Store.GetGroupAsync("nobody").WaitAsync(Timeout));
     }
 
+    /// <summary>Guards late-joiner secrecy: every add advances the key epoch, so the admin rotates the key and a new member never holds the key of earlier messages.</summary>
     [SkippableFact]
-    public async Task AddMember_NewMembers_AppendInJoinOrderAndKeepTheEpoch()
+    public async Task AddMember_NewMembers_AppendInJoinOrderAndAdvanceTheEpoch()
     {
         RequireProvider();
         await Store.CreateGroupAsync("team", "carol", 10).WaitAsync(Timeout);
@@ -148,12 +149,12 @@ public abstract class ChatStoreContractTests : IAsyncLifetime
         GroupChange first = await Store.AddMemberAsync("team", "zed").WaitAsync(Timeout);
         GroupChange second = await Store.AddMemberAsync("team", "alice").WaitAsync(Timeout);
 
-        Assert.Equal(new GroupChange(GroupChangeStatus.Ok, 0, "carol"), first);
-        Assert.Equal(new GroupChange(GroupChangeStatus.Ok, 0, "carol"), second);
+        Assert.Equal(new GroupChange(GroupChangeStatus.Ok, 1, "carol"), first);
+        Assert.Equal(new GroupChange(GroupChangeStatus.Ok, 2, "carol"), second);
         GroupInfo? group = await Store.GetGroupAsync("team").WaitAsync(Timeout);
         Assert.NotNull(group);
         Assert.Equal(["carol", "zed", "alice"], group.Members);
-        Assert.Equal(0, group.KeyEpoch);
+        Assert.Equal(2, group.KeyEpoch);
     }
 
     [SkippableFact]
@@ -242,10 +243,10 @@ public abstract class ChatStoreContractTests : IAsyncLifetime
         GroupChange first = await Store.RemoveMemberAsync("team", "bob").WaitAsync(Timeout);
         GroupChange second = await Store.RemoveMemberAsync("team", "carol").WaitAsync(Timeout);
 
-        Assert.Equal(new GroupChange(GroupChangeStatus.Ok, 1, "alice"), first);
-        Assert.Equal(new GroupChange(GroupChangeStatus.Ok, 2, "alice"), second);
+        Assert.Equal(new GroupChange(GroupChangeStatus.Ok, 3, "alice"), first);
+        Assert.Equal(new GroupChange(GroupChangeStatus.Ok, 4, "alice"), second);
         GroupInfo? group = await Store.GetGroupAsync("team").WaitAsync(Timeout);
-        Assert.Equal(2, group!.KeyEpoch);
+        Assert.Equal(4, group!.KeyEpoch);
         Assert.Equal(["alice"], group.Members);
         Assert.Empty(await Store.GetGroupsOfMemberAsync("bob").WaitAsync(Timeout));
     }
@@ -260,8 +261,8 @@ public abstract class ChatStoreContractTests : IAsyncLifetime
 
         GroupChange change = await Store.RemoveMemberAsync("team", "bob").WaitAsync(Timeout);
 
-        Assert.Equal(new GroupChange(GroupChangeStatus.NotMember, 1, "alice"), change);
-        Assert.Equal(1, (await Store.GetGroupAsync("team").WaitAsync(Timeout))!.KeyEpoch);
+        Assert.Equal(new GroupChange(GroupChangeStatus.NotMember, 2, "alice"), change);
+        Assert.Equal(2, (await Store.GetGroupAsync("team").WaitAsync(Timeout))!.KeyEpoch);
     }
 
     [SkippableFact]
@@ -289,8 +290,8 @@ public abstract class ChatStoreContractTests : IAsyncLifetime
         GroupChange first = await Store.RemoveMemberAsync("team", "alice").WaitAsync(Timeout);
         GroupChange second = await Store.RemoveMemberAsync("team", "bob").WaitAsync(Timeout);
 
-        Assert.Equal(new GroupChange(GroupChangeStatus.Ok, 2, "bob"), first);
-        Assert.Equal(new GroupChange(GroupChangeStatus.Ok, 3, "carl"), second);
+        Assert.Equal(new GroupChange(GroupChangeStatus.Ok, 6, "bob"), first);
+        Assert.Equal(new GroupChange(GroupChangeStatus.Ok, 7, "carl"), second);
         GroupInfo? group = await Store.GetGroupAsync("team").WaitAsync(Timeout);
         Assert.Equal("carl", group!.Admin);
         Assert.Equal(["carl", "zoe"], group.Members);

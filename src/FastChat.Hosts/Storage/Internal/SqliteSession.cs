@@ -198,7 +198,12 @@ internal sealed class SqliteSession : SqliteSessionBase, ISqliteSession<SqliteSe
         }
 
         InsertMember(group, member);
-        return new GroupChange(GroupChangeStatus.Ok, keyEpoch, admin);
+        SqliteCommand update = Command(Statement.UpdateGroup);
+        update.Parameters[0].Value = group;
+        update.Parameters[1].Value = keyEpoch + 1;
+        update.Parameters[2].Value = admin;
+        update.ExecuteNonQuery();
+        return new GroupChange(GroupChangeStatus.Ok, keyEpoch + 1, admin);
     }
 
     public GroupChange RemoveMember(string group, string member)
