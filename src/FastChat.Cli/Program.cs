@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using FastChat.Cli.Commands;
+using FastChat.Cli.Commands.User;
 
 namespace FastChat.Cli;
 
@@ -19,6 +20,12 @@ public static class Program
             BalancerCommand.Create(),
             ServerCommand.Create(),
             PingCommand.Create(),
+            SignupCommand.Create(),
+            DmCommand.Create(),
+            GroupCommand.Create(),
+            InboxCommand.Create(),
+            HistoryCommand.Create(),
+            StatusCommand.Create(),
         };
 
         ParseResult parse = root.Parse(args);
