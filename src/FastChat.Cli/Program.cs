@@ -26,6 +26,7 @@ public static class Program
             InboxCommand.Create(),
             HistoryCommand.Create(),
             StatusCommand.Create(),
+            Commands.Chat.ChatCommand.Create(),
         };
 
         ParseResult parse = root.Parse(args);
