@@ -27,6 +27,7 @@ public static class Program
             HistoryCommand.Create(),
             StatusCommand.Create(),
             Commands.Chat.ChatCommand.Create(),
+            BenchCommand.Create(),
         };
 
         ParseResult parse = root.Parse(args);

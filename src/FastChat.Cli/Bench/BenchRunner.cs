@@ -1,0 +1,332 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using FastChat.Client;
+
+namespace FastChat.Cli.Bench;
+
+/// <summary>
+/// Runs one bench: signs up the pairs' users, sends (closed loop: at most a window of messages in flight per pair;
+/// open loop: each pair's share of the rate on a fixed schedule), waits for the last deliveries, and gathers the
+/// counts and latencies.
+/// </summary>
+internal sealed class BenchRunner
+{
+    /// <summary>Without a single new delivery for this long while sending, the run stops sending: something is stuck.</summary>
+    public static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long to wait after sending for the deliveries still on their way, as long as they keep coming.</summary>
+    public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
+    // The PBKDF2 floor: the bench measures messaging, not sign-up.
+    private const int KdfIterations = ChatClientOptions.MinimumKdfIterations;
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+
+    private readonly BenchSettings _settings;
+    private readonly BenchCluster _cluster;
+
+    public BenchRunner(BenchSettings settings, BenchCluster cluster)
+    {
+        _settings = settings;
+        _cluster = cluster;
+    }
+
+    /// <summary>The largest frame the run needs: the default, or more for bodies near 1 MiB.</summary>
+    public static int MaxFrameSizeFor(int size) =>
+        Math.Max(FastChat.Protocol.Messages.ProtocolConstants.DefaultMaxFrameSize, size + ChatClient.FrameOverhead);
+
+    /// <summary>Runs the bench to its end (or until <paramref name="cancellationToken"/> stops it early).</summary>
+    /// <exception cref="ChatException">The cluster refused a sign-up.</exception>
+    /// <exception cref="ChatConnectionException">The cluster could not be reached.</exception>
+    public async Task<BenchResult> RunAsync(CancellationToken cancellationToken)
+    {
+        BenchPair[] pairs = await SignUpAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await MeasureAsync(pairs, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (BenchPair pair in pairs)
+            {
+                await pair.Sender.DisposeAsync().ConfigureAwait(false);
+                await pair.Receiver.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<BenchResult> MeasureAsync(BenchPair[] pairs, CancellationToken cancellationToken)
+    {
+        using var reading = new CancellationTokenSource();
+        var readers = new Task[pairs.Length * 2];
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            readers[2 * i] = pairs[i].ReadAsync(isSender: true, reading.Token);
+            readers[(2 * i) + 1] = pairs[i].ReadAsync(isSender: false, reading.Token);
+        }
+
+        using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        long start = Stopwatch.GetTimestamp();
+        var senders = new Task[pairs.Length];
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            senders[i] = SendAsync(pairs[i], ShareOf(i), start, sending.Token);
+        }
+
+        Task allSent = Task.WhenAll(senders);
+        bool stalled = await WatchAsync(pairs, allSent, start, sending, cancellationToken).ConfigureAwait(false);
+        await allSent.ConfigureAwait(false);
+        await DrainAsync(pairs, cancellationToken).ConfigureAwait(false);
+
+        await reading.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(readers).ConfigureAwait(false);
+
+        var latency = new LatencyHistogram();
+        long sent = 0, acked = 0, failed = 0, delivered = 0, duplicates = 0, unexpected = 0, lastDelivery = start, lastSend = start;
+        foreach (BenchPair pair in pairs)
+        {
+            latency.Merge(pair.Latency);
+            sent += pair.Sent;
+            acked += pair.Acked;
+            failed += pair.Failed;
+            delivered += pair.Delivered;
+            duplicates += pair.Duplicates;
+            unexpected += pair.Unexpected;
+            lastDelivery = Math.Max(lastDelivery, pair.LastDelivery);
+            lastSend = Math.Max(lastSend, pair.LastSend);
+        }
+
+        return new BenchResult(
+            _settings,
+            _cluster.SpawnedServers,
+            sent,
+            acked,
+            delivered,
+            duplicates,
+            failed,
+            unexpected,
+            stalled,
+            cancellationToken.IsCancellationRequested,
+            Stopwatch.GetElapsedTime(start, lastSend),
+            Stopwatch.GetElapsedTime(start, lastDelivery),
+            latency);
+    }
+
+    /// <summary>How many messages pair <paramref name="index"/> sends (the total spread as evenly as it goes), or <see cref="long.MaxValue"/> when only time bounds the run.</summary>
+    private long ShareOf(int index)
+    {
+        if (_settings.Messages is not { } total)
+        {
+            return long.MaxValue;
+        }
+
+        long share = total / _settings.Pairs;
+        return index < total % _settings.Pairs ? share + 1 : share;
+    }
+
+    private async Task SendAsync(BenchPair pair, long count, long start, CancellationToken cancellationToken)
+    {
+        // Yield first: the caller starts every pair's sender before any of them runs.
+        await Task.Yield();
+        long durationEnd = _settings.Duration is { } duration ? start + (long)(duration.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        double interval = _settings.Rate is { } rate ? Stopwatch.Frequency * _settings.Pairs / rate : 0;
+        try
+        {
+            for (long i = 0; i < count; i++)
+            {
+                long intended;
+                if (_settings.OpenLoop)
+                {
+                    // Message i is due at start + i / (per-pair rate), whenever the previous ones went: a slow
+                    // cluster shows up as latency from this time, not as fewer, later measurements.
+                    intended = start + (long)(i * interval);
+                    if (intended >= durationEnd)
+                    {
+                        return;
+                    }
+
+                    // Never early: a timer works in whole milliseconds (a shorter delay completes at once) and may
+                    // fire a little before its time, so round up and check again.
+                    long wait;
+                    while ((wait = intended - Stopwatch.GetTimestamp()) > 0)
+                    {
+                        double milliseconds = Math.Ceiling(wait * 1e3 / Stopwatch.Frequency);
+                        await Task.Delay(TimeSpan.FromMilliseconds(milliseconds), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await pair.Window.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await pair.Window.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    intended = Stopwatch.GetTimestamp();
+                    if (intended >= durationEnd)
+                    {
+                        return;
+                    }
+                }
+
+                pair.Send(intended);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped: the duration ran out, the run stalled, or the user interrupted it.
+        }
+    }
+
+    /// <summary>
+    /// While the senders run: stops them at the end of the duration (a closed-loop sender may be waiting for its
+    /// window then) or when deliveries stop coming. Returns whether the run stalled.
+    /// </summary>
+    private async Task<bool> WatchAsync(BenchPair[] pairs, Task allSent, long start, CancellationTokenSource sending, CancellationToken cancellationToken)
+    {
+        long lastCount = -1;
+        long lastProgress = Stopwatch.GetTimestamp();
+        while (!allSent.IsCompleted)
+        {
+            await Task.WhenAny(allSent, Task.Delay(PollInterval, cancellationToken)).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            if (_settings.Duration is { } duration && Stopwatch.GetElapsedTime(start) >= duration)
+            {
+                await sending.CancelAsync().ConfigureAwait(false);
+                return false;
+            }
+
+            long delivered = CountDelivered(pairs);
+            if (delivered != lastCount)
+            {
+                lastCount = delivered;
+                lastProgress = Stopwatch.GetTimestamp();
+            }
+            else if (Stopwatch.GetElapsedTime(lastProgress) >= StallTimeout)
+            {
+                await sending.CancelAsync().ConfigureAwait(false);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Waits until every sent message is acknowledged and delivered, or until deliveries stop for <see cref="DrainTimeout"/>.</summary>
+    private static async Task DrainAsync(BenchPair[] pairs, CancellationToken cancellationToken)
+    {
+        long lastCount = -1;
+        long lastProgress = Stopwatch.GetTimestamp();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            long sent = 0, settled = 0, delivered = 0;
+            foreach (BenchPair pair in pairs)
+            {
+                sent += pair.Sent;
+                settled += pair.Acked + pair.Failed;
+                delivered += pair.Delivered;
+            }
+
+            if (settled == sent && delivered == sent)
+            {
+                return;
+            }
+
+            if (delivered + settled != lastCount)
+            {
+                lastCount = delivered + settled;
+                lastProgress = Stopwatch.GetTimestamp();
+            }
+            else if (Stopwatch.GetElapsedTime(lastProgress) >= DrainTimeout)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Interrupted: report what arrived so far.
+                return;
+            }
+        }
+    }
+
+    private static long CountDelivered(BenchPair[] pairs)
+    {
+        long delivered = 0;
+        foreach (BenchPair pair in pairs)
+        {
+            delivered += pair.Delivered;
+        }
+
+        return delivered;
+    }
+
+    /// <summary>Signs up every pair's two users (<c>bench-RUN-N</c>), a few at a time: each sign-up runs PBKDF2.</summary>
+    private async Task<BenchPair[]> SignUpAsync(CancellationToken cancellationToken)
+    {
+        string run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        int users = _settings.Pairs * 2;
+        var clients = new ChatClient?[users];
+        var names = new string[users];
+        try
+        {
+            int batch = Math.Max(1, Environment.ProcessorCount);
+            for (int first = 0; first < users; first += batch)
+            {
+                int end = Math.Min(users, first + batch);
+                var signUps = new Task[end - first];
+                for (int i = first; i < end; i++)
+                {
+                    names[i] = string.Create(CultureInfo.InvariantCulture, $"bench-{run}-{i}");
+                    clients[i] = new ChatClient(ClientOptions());
+                    signUps[i - first] = clients[i]!.SignUpAsync(names[i], Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)), AccountKeys.Empty, cancellationToken);
+                }
+
+                await Task.WhenAll(signUps).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            foreach (ChatClient? client in clients)
+            {
+                if (client is not null)
+                {
+                    await client.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            throw;
+        }
+
+        int window = _settings.OpenLoop ? BenchSettings.OpenLoopInFlightLimit : _settings.Window;
+        var pairs = new BenchPair[_settings.Pairs];
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            pairs[i] = new BenchPair(_settings.Scenario, _settings.Size, window, clients[2 * i]!, names[2 * i], clients[(2 * i) + 1]!, names[(2 * i) + 1]);
+        }
+
+        return pairs;
+    }
+
+    private ChatClientOptions ClientOptions()
+    {
+        int window = _settings.OpenLoop ? BenchSettings.OpenLoopInFlightLimit : _settings.Window;
+        return new ChatClientOptions
+        {
+            BalancerHost = _cluster.Host,
+            BalancerPort = _cluster.Port,
+            KdfIterations = KdfIterations,
+            MaxFrameSize = MaxFrameSizeFor(_settings.Size),
+
+            // Acknowledgements can trail deliveries, and pingpong echoes add their own: room for twice the window.
+            OutboxCapacity = (2 * window) + 1024,
+            RequestTimeout = TimeSpan.FromSeconds(30),
+        };
+    }
+}

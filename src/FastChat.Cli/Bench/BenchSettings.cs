@@ -1,0 +1,53 @@
+namespace FastChat.Cli.Bench;
+
+/// <summary>What a bench run exercises.</summary>
+internal enum BenchScenario
+{
+    /// <summary>Each pair's sender sends direct messages to its receiver; latency is one way (send to receive).</summary>
+    Dm,
+
+    /// <summary>Each pair's sender sends, its receiver echoes every message back; latency is the round trip.</summary>
+    PingPong,
+}
+
+/// <summary>A bench run's settings, as validated from the command line.</summary>
+/// <param name="Scenario">The scenario.</param>
+/// <param name="Pairs">How many sender/receiver pairs (each side a client of its own).</param>
+/// <param name="Size">The body size in bytes (at least 16: the intended send time and the sequence number).</param>
+/// <param name="Window">Closed loop: how many messages of a pair may be in flight (sent, not yet received).</param>
+/// <param name="Rate">Open loop: messages per second over all pairs; <see langword="null"/> runs the closed loop.</param>
+/// <param name="Messages">How many messages to send over all pairs; <see langword="null"/> when only the duration bounds the run.</param>
+/// <param name="Duration">How long to send; <see langword="null"/> when only the message count bounds the run.</param>
+/// <param name="Servers">With <see cref="BalancerHost"/> <see langword="null"/>: how many chat servers the in-process cluster runs.</param>
+/// <param name="BalancerHost">The running cluster's balancer host (loopback), or <see langword="null"/> to spawn a cluster.</param>
+/// <param name="BalancerPort">The running cluster's balancer port.</param>
+internal sealed record BenchSettings(
+    BenchScenario Scenario,
+    int Pairs,
+    int Size,
+    int Window,
+    double? Rate,
+    long? Messages,
+    TimeSpan? Duration,
+    int Servers,
+    string? BalancerHost,
+    int BalancerPort)
+{
+    /// <summary>The smallest body: 8 bytes of intended send time and 8 of sequence number.</summary>
+    public const int HeaderSize = 16;
+
+    /// <summary>The largest body the command accepts.</summary>
+    public const int MaxSize = 1024 * 1024;
+
+    /// <summary>The message count when neither <c>--messages</c> nor <c>--duration</c> bounds the run.</summary>
+    public const long DefaultMessages = 100_000;
+
+    /// <summary>
+    /// Open loop: the most messages of one pair in flight before its sender waits. It bounds memory when the cluster
+    /// cannot keep up; a wait still shows in the latencies, which are measured from the intended send time.
+    /// </summary>
+    public const int OpenLoopInFlightLimit = 8192;
+
+    /// <summary>Whether the run is an open loop (a fixed rate) rather than a closed one (a window).</summary>
+    public bool OpenLoop => Rate is not null;
+}
