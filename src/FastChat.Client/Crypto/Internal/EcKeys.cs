@@ -52,10 +52,18 @@ internal static class EcKeys
         }
     }
 
-    /// <summary>Writes a key's public point as <c>0x04 || X || Y</c>.</summary>
+    /// <summary>Checks that a key is on P-256 and writes its public point as <c>0x04 || X || Y</c>.</summary>
+    /// <exception cref="CryptographicException">The key is not a P-256 key.</exception>
     public static void WritePoint(ECDiffieHellman key, Span<byte> destination)
     {
+        // One export serves the curve check and the point: every export allocates the coordinates and the curve's OID,
+        // and this runs once per sealed envelope.
         ECParameters parameters = key.ExportParameters(includePrivateParameters: false);
+        if (key.KeySize != 256 || parameters.Curve.Oid?.Value != P256Oid)
+        {
+            throw new CryptographicException($"The key is on a curve of {key.KeySize} bits; FastChat uses P-256 only.");
+        }
+
         if (parameters.Q.X is not { Length: ScalarSize } x || parameters.Q.Y is not { Length: ScalarSize } y)
         {
             throw new CryptographicException("The ephemeral key is not a P-256 key.");

@@ -58,7 +58,6 @@ internal static class SealedBox
             using (ECDiffieHellman recipientKey = recipient.ImportAgreementKey())
             using (ECDiffieHellmanPublicKey recipientPublic = recipientKey.PublicKey)
             {
-                EcKeys.EnsureP256(ephemeral);
                 EcKeys.WritePoint(ephemeral, envelope.Slice(EphemeralOffset, EcKeys.PointSize));
                 shared = ephemeral.DeriveRawSecretAgreement(recipientPublic);
             }
