@@ -57,7 +57,7 @@ internal sealed class GroupFanOut
         MessageId id = Id;
         bool failed = _failed;
         Origin = default;
-        s_pool.Return(this);
+        _ = s_pool.Return(this);
         if (failed)
         {
             router.FailOrigin(in origin, id, batch);

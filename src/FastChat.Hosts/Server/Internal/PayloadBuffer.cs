@@ -8,8 +8,16 @@ namespace FastChat.Hosts.Server.Internal;
 /// direct message, one per member copy for a group message). The last <see cref="Release"/> returns the array and
 /// the buffer object to their pools, so the relay path allocates nothing per message in steady state.
 /// </summary>
+/// <remarks>
+/// A pooled buffer keeps an array of up to <see cref="RetainedArrayLength"/> bytes: a burst of messages waiting for
+/// acks holds far more arrays than the shared array pool keeps per size (a few dozen), and every array it dropped
+/// would be allocated again for the next burst. Larger arrays go back to the shared pool.
+/// </remarks>
 internal sealed class PayloadBuffer : IBufferWriter<byte>
 {
+    // Covers typical chat messages; the pool then holds at most 1024 × 2 KiB.
+    private const int RetainedArrayLength = 2048;
+
     private static readonly ObjectPool<PayloadBuffer> s_pool = new(1024);
 
     private byte[] _array = [];
@@ -33,7 +41,16 @@ internal sealed class PayloadBuffer : IBufferWriter<byte>
     public static PayloadBuffer Rent(int capacity)
     {
         PayloadBuffer buffer = s_pool.Rent() ?? new PayloadBuffer();
-        buffer._array = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 256));
+        if (buffer._array.Length < Math.Max(capacity, 1))
+        {
+            if (buffer._array.Length != 0)
+            {
+                ArrayPool<byte>.Shared.Return(buffer._array);
+            }
+
+            buffer._array = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 256));
+        }
+
         buffer._length = 0;
         buffer._references = 1;
         return buffer;
@@ -59,11 +76,21 @@ internal sealed class PayloadBuffer : IBufferWriter<byte>
             return;
         }
 
-        byte[] array = _array;
-        _array = [];
         _length = 0;
-        ArrayPool<byte>.Shared.Return(array);
-        s_pool.Return(this);
+        if (_array.Length > RetainedArrayLength)
+        {
+            byte[] array = _array;
+            _array = [];
+            ArrayPool<byte>.Shared.Return(array);
+        }
+
+        if (!s_pool.Return(this) && _array.Length != 0)
+        {
+            // The pool is full: this buffer is left to the garbage collector, its array goes back to the shared pool.
+            byte[] array = _array;
+            _array = [];
+            ArrayPool<byte>.Shared.Return(array);
+        }
     }
 
     /// <summary>A copy of the payload for the store, which keeps its own array.</summary>
