@@ -27,6 +27,14 @@ public sealed class PublicIdentity
     private readonly byte[] _signingPublicKey;
     private readonly byte[] _fingerprint;
 
+    // Imported once and reused. Each is taken out of its field for the length of one operation (Interlocked.Exchange),
+    // so no key object is ever used by two threads at once; a caller that finds the field empty (another thread holds
+    // the key, or none was imported yet) imports its own from the checked bytes above and leaves it for the next call.
+    // Not disposed: the identity is shared and long-lived (cached per contact), so the native keys are released with
+    // it by their SafeHandle finalizers.
+    private ECDsa? _verificationKey;
+    private ECDiffieHellman? _agreementKey;
+
     /// <summary>Creates an identity from the published public keys (for example <c>PublicKeys</c> from the server).</summary>
     /// <param name="userName">The user the keys belong to.</param>
     /// <param name="agreementPublicKey">The ECDH P-256 public key, as SubjectPublicKeyInfo.</param>
@@ -39,13 +47,18 @@ public sealed class PublicIdentity
     public PublicIdentity(string userName, ReadOnlySpan<byte> agreementPublicKey, ReadOnlySpan<byte> signingPublicKey)
     {
         ArgumentException.ThrowIfNullOrEmpty(userName);
+        ECDiffieHellman? agreementKey = null;
         try
         {
-            EcKeys.ImportAgreementPublicKey(agreementPublicKey).Dispose();
-            EcKeys.ImportSigningPublicKey(signingPublicKey).Dispose();
+            // The keys imported for the checks are the ones every seal and open then uses: an import (parsing and the
+            // platform's validation of the point) costs more than the verification it would precede.
+            agreementKey = EcKeys.ImportAgreementPublicKey(agreementPublicKey);
+            _verificationKey = EcKeys.ImportSigningPublicKey(signingPublicKey);
+            _agreementKey = agreementKey;
         }
         catch (CryptographicException ex)
         {
+            agreementKey?.Dispose();
             throw new EnvelopeException(EnvelopeFailure.Malformed, $"The public keys of '{userName}' are not P-256 SubjectPublicKeyInfo: {ex.Message}", ex);
         }
 
@@ -149,14 +162,59 @@ public sealed class PublicIdentity
     /// <summary>Verifies an ECDSA P-256 signature (IEEE P1363) over a SHA-256 digest with this identity's signing key.</summary>
     internal bool VerifyHash(ReadOnlySpan<byte> hash, ReadOnlySpan<byte> signature)
     {
-        // Checked when the identity was created: a plain import is enough here.
-        using ECDsa key = ECDsa.Create();
-        key.ImportSubjectPublicKeyInfo(_signingPublicKey, out _);
-        return key.VerifyHash(hash, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        ECDsa key = Interlocked.Exchange(ref _verificationKey, null) ?? ImportVerificationKey();
+        try
+        {
+            return key.VerifyHash(hash, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
+        finally
+        {
+            Return(ref _verificationKey, key);
+        }
     }
 
-    /// <summary>Imports the agreement key for a key exchange.</summary>
-    internal ECDiffieHellman ImportAgreementKey()
+    /// <summary>Computes the raw ECDH shared secret between <paramref name="privateKey"/> and this identity's agreement key.</summary>
+    internal byte[] DeriveSharedSecret(ECDiffieHellman privateKey)
+    {
+        ECDiffieHellman key = Interlocked.Exchange(ref _agreementKey, null) ?? ImportAgreementKey();
+        try
+        {
+            using ECDiffieHellmanPublicKey publicKey = key.PublicKey;
+            return privateKey.DeriveRawSecretAgreement(publicKey);
+        }
+        finally
+        {
+            Return(ref _agreementKey, key);
+        }
+    }
+
+    // Puts a key back for the next call; if another thread's key got there first, this one is surplus.
+    private static void Return<TKey>(ref TKey? slot, TKey key)
+        where TKey : class, IDisposable
+    {
+        if (Interlocked.CompareExchange(ref slot, key, null) is not null)
+        {
+            key.Dispose();
+        }
+    }
+
+    // The bytes were checked when the identity was created (or come from a live key pair): a plain import is enough.
+    private ECDsa ImportVerificationKey()
+    {
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportSubjectPublicKeyInfo(_signingPublicKey, out _);
+            return key;
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    private ECDiffieHellman ImportAgreementKey()
     {
         var key = ECDiffieHellman.Create();
         try

@@ -55,11 +55,9 @@ internal static class SealedBox
         try
         {
             using (ECDiffieHellman ephemeral = random.CreateEphemeralKey())
-            using (ECDiffieHellman recipientKey = recipient.ImportAgreementKey())
-            using (ECDiffieHellmanPublicKey recipientPublic = recipientKey.PublicKey)
             {
                 EcKeys.WritePoint(ephemeral, envelope.Slice(EphemeralOffset, EcKeys.PointSize));
-                shared = ephemeral.DeriveRawSecretAgreement(recipientPublic);
+                shared = recipient.DeriveSharedSecret(ephemeral);
             }
 
             random.Fill(nonce);
