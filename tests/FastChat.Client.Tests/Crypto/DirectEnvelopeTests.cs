@@ -21,6 +21,37 @@ public sealed class DirectEnvelopeTests : IDisposable
         _carol.Dispose();
     }
 
+    /// <summary>
+    /// Guards the cached peer keys in <see cref="PublicIdentity"/>: one identity shared by many threads (a contact used by
+    /// the receive loop and several senders at once) must seal and open correctly on every thread.
+    /// </summary>
+    [Fact]
+    public async Task SealAndOpen_OneSharedIdentityOnManyThreads_AllSucceed()
+    {
+        PublicIdentity aliceIdentity = _alice.ToPublicIdentity("alice");
+        PublicIdentity bobIdentity = _bob.ToPublicIdentity("bob");
+        const int Threads = 8;
+        const int Rounds = 25;
+
+        Task[] workers = new Task[Threads];
+        for (int t = 0; t < Threads; t++)
+        {
+            int thread = t;
+            workers[t] = Task.Run(() =>
+            {
+                for (int round = 0; round < Rounds; round++)
+                {
+                    byte[] plaintext = [(byte)thread, (byte)round, 42];
+                    MessageId id = MessageId.NewId();
+                    byte[] envelope = DirectEnvelope.Seal(_alice, "alice", bobIdentity, id, _sentAt, plaintext);
+                    Assert.Equal(plaintext, DirectEnvelope.Open(_bob, "bob", aliceIdentity, id, _sentAt, envelope));
+                }
+            });
+        }
+
+        await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
