@@ -42,14 +42,15 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// <summary>Starts a cluster in this process and waits until every server is registered with the balancer.</summary>
     /// <param name="serverCount">How many chat servers.</param>
     /// <param name="maxFrameSize">The largest frame the hosts accept (bodies up to 1 MiB need a little over 1 MiB).</param>
+    /// <param name="groupMemberLimit">The most members a group may have, or <see langword="null"/> for the servers' default.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
-    public static async Task<BenchCluster> SpawnAsync(int serverCount, int maxFrameSize, CancellationToken cancellationToken)
+    public static async Task<BenchCluster> SpawnAsync(int serverCount, int maxFrameSize, int? groupMemberLimit, CancellationToken cancellationToken)
     {
         string folder = Path.Combine(Path.GetTempPath(), "fastchat-bench", Guid.NewGuid().ToString("N"));
         var cluster = new BenchCluster("127.0.0.1", 0, folder, SqliteChatStore.ForDataDirectory(folder));
         try
         {
-            await cluster.StartAsync(serverCount, maxFrameSize, cancellationToken).ConfigureAwait(false);
+            await cluster.StartAsync(serverCount, maxFrameSize, groupMemberLimit, cancellationToken).ConfigureAwait(false);
             return cluster;
         }
         catch
@@ -109,7 +110,7 @@ internal sealed class BenchCluster : IAsyncDisposable
         }
     }
 
-    private async Task StartAsync(int serverCount, int maxFrameSize, CancellationToken cancellationToken)
+    private async Task StartAsync(int serverCount, int maxFrameSize, int? groupMemberLimit, CancellationToken cancellationToken)
     {
         await _store!.InitializeAsync(cancellationToken).ConfigureAwait(false);
         ClusterKey key = ClusterKey.Generate();
@@ -121,21 +122,24 @@ internal sealed class BenchCluster : IAsyncDisposable
         Port = _balancer.EndPoint.Port;
         for (int i = 1; i <= serverCount; i++)
         {
-            var server = new ChatServer(
-                new ChatServerOptions
-                {
-                    Id = $"s{i}",
-                    Host = "127.0.0.1",
-                    Port = 0,
-                    Balancer = $"127.0.0.1:{Port}",
-                    MaxFrameSize = maxFrameSize,
+            var options = new ChatServerOptions
+            {
+                Id = $"s{i}",
+                Host = "127.0.0.1",
+                Port = 0,
+                Balancer = $"127.0.0.1:{Port}",
+                MaxFrameSize = maxFrameSize,
 
-                    // Servers register over their balancer link as it comes up; a short report interval gets a new
-                    // server assignable (and the run going) sooner.
-                    LoadReportInterval = TimeSpan.FromMilliseconds(200),
-                },
-                _store,
-                key);
+                // Servers register over their balancer link as it comes up; a short report interval gets a new
+                // server assignable (and the run going) sooner.
+                LoadReportInterval = TimeSpan.FromMilliseconds(200),
+            };
+            if (groupMemberLimit is { } limit)
+            {
+                options.GroupMemberLimit = limit;
+            }
+
+            var server = new ChatServer(options, _store, key);
             _servers.Add(server);
             await server.StartAsync(cancellationToken).ConfigureAwait(false);
         }

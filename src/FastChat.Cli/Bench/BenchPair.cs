@@ -13,7 +13,7 @@ namespace FastChat.Cli.Bench;
 /// 16 bytes of every body; whoever completes the message (the receiver for dm, the sender on the echo for pingpong)
 /// records now minus the intended time.
 /// </summary>
-internal sealed class BenchPair
+internal sealed class BenchPair : IBenchSender
 {
     private static readonly double NanosecondsPerTick = 1e9 / Stopwatch.Frequency;
 
@@ -57,7 +57,7 @@ internal sealed class BenchPair
 
     public string ReceiverName { get; }
 
-    /// <summary>The messages in flight: taken before a send, given back when the message completes its trip.</summary>
+    /// <inheritdoc/>
     public SemaphoreSlim Window { get; }
 
     /// <summary>The latencies this pair measured (written by one reader only: the receiver's for dm, the sender's for pingpong).</summary>

@@ -10,6 +10,7 @@ namespace FastChat.Cli.Bench;
 /// <param name="Sent">Sends started (for pingpong including the echoes).</param>
 /// <param name="Acked">Sends the server acknowledged.</param>
 /// <param name="Delivered">First deliveries.</param>
+/// <param name="ExpectedDeliveries">The first deliveries the sends call for: one per send for dm and pingpong, one per other member for group.</param>
 /// <param name="Duplicates">Second and later deliveries of the same message.</param>
 /// <param name="Failed">Sends that failed (refused, timed out, or never handed to the client).</param>
 /// <param name="Unexpected">Received messages that were no part of the run.</param>
@@ -17,13 +18,14 @@ namespace FastChat.Cli.Bench;
 /// <param name="Interrupted">Whether the user stopped the run.</param>
 /// <param name="SendTime">From the start to the last send (of a message or an echo).</param>
 /// <param name="DeliveryTime">From the start to the last first delivery.</param>
-/// <param name="Latency">The latencies in nanoseconds: one way for dm, round trip for pingpong.</param>
+/// <param name="Latency">The latencies in nanoseconds: one way for dm and group (one per delivery), round trip for pingpong.</param>
 internal sealed record BenchResult(
     BenchSettings Settings,
     int SpawnedServers,
     long Sent,
     long Acked,
     long Delivered,
+    long ExpectedDeliveries,
     long Duplicates,
     long Failed,
     long Unexpected,
@@ -38,8 +40,8 @@ internal sealed record BenchResult(
         ("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9),
     ];
 
-    /// <summary>Sent but never delivered.</summary>
-    public long Lost => Sent - Delivered;
+    /// <summary>Deliveries called for that never came (for group: per member, each message once to every other member).</summary>
+    public long Lost => ExpectedDeliveries - Delivered;
 
     /// <summary>Whether every message arrived exactly once and nothing else did.</summary>
     public bool Clean => Lost == 0 && Duplicates == 0 && Failed == 0 && Unexpected == 0 && !Stalled && !Interrupted;
@@ -51,7 +53,13 @@ internal sealed record BenchResult(
     /// <summary>Body megabytes (10^6 bytes) delivered per second.</summary>
     public double MegabytesPerSecond => PerSecond(Delivered * (double)Settings.Size / 1e6, DeliveryTime);
 
-    private string LatencyKind => Settings.Scenario == BenchScenario.Dm ? "one-way" : "round-trip";
+    private bool IsGroup => Settings.Scenario == BenchScenario.Group;
+
+    private string LatencyKind => Settings.Scenario == BenchScenario.PingPong ? "round-trip" : "one-way";
+
+    private string Participants => IsGroup
+        ? string.Create(CultureInfo.InvariantCulture, $"{Settings.GroupSize} members, {Settings.GroupSenders} sender(s)")
+        : string.Create(CultureInfo.InvariantCulture, $"{Settings.Pairs} pair(s)");
 
     private string Mode => Settings.Rate is { } rate
         ? string.Create(CultureInfo.InvariantCulture, $"open loop, {rate:0.##} msg/s")
@@ -64,12 +72,17 @@ internal sealed record BenchResult(
         string target = Settings.BalancerHost is null
             ? string.Create(CultureInfo.InvariantCulture, $"{SpawnedServers} in-process server(s)")
             : string.Create(CultureInfo.InvariantCulture, $"{Settings.BalancerHost}:{Settings.BalancerPort}");
-        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fastchat bench {ScenarioName(Settings.Scenario)}: {Settings.Pairs} pair(s), {Settings.Size} B, {Mode}, {target}"));
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fastchat bench {ScenarioName(Settings.Scenario)}: {Participants}, {Settings.Size} B, {Mode}, {target}"));
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumn("measure")
             .AddColumn(new TableColumn("value").RightAligned());
         AddRow(table, "sent", Count(Sent));
         AddRow(table, "acked", Count(Acked));
+        if (IsGroup)
+        {
+            AddRow(table, "deliveries expected", Count(ExpectedDeliveries));
+        }
+
         AddRow(table, "delivered", Count(Delivered));
         AddRow(table, "lost", Count(Lost));
         AddRow(table, "duplicates", Count(Duplicates));
@@ -114,7 +127,16 @@ internal sealed record BenchResult(
         json.WriteStartObject();
         json.WriteString("scenario", ScenarioName(Settings.Scenario));
         json.WriteString("mode", Settings.OpenLoop ? "open" : "closed");
-        json.WriteNumber("pairs", Settings.Pairs);
+        if (IsGroup)
+        {
+            json.WriteNumber("groupSize", Settings.GroupSize);
+            json.WriteNumber("senders", Settings.GroupSenders);
+        }
+        else
+        {
+            json.WriteNumber("pairs", Settings.Pairs);
+        }
+
         json.WriteNumber("size", Settings.Size);
         if (Settings.OpenLoop)
         {
@@ -136,6 +158,7 @@ internal sealed record BenchResult(
 
         json.WriteNumber("sent", Sent);
         json.WriteNumber("acked", Acked);
+        json.WriteNumber("expectedDeliveries", ExpectedDeliveries);
         json.WriteNumber("delivered", Delivered);
         json.WriteNumber("lost", Lost);
         json.WriteNumber("duplicates", Duplicates);
@@ -166,7 +189,12 @@ internal sealed record BenchResult(
     }
 
     /// <summary>The scenario's command-line name.</summary>
-    public static string ScenarioName(BenchScenario scenario) => scenario == BenchScenario.Dm ? "dm" : "pingpong";
+    public static string ScenarioName(BenchScenario scenario) => scenario switch
+    {
+        BenchScenario.Dm => "dm",
+        BenchScenario.PingPong => "pingpong",
+        _ => "group",
+    };
 
     private static double PerSecond(double amount, TimeSpan time) => time > TimeSpan.Zero ? amount / time.TotalSeconds : 0;
 

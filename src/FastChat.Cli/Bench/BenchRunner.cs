@@ -6,8 +6,9 @@ using FastChat.Client;
 namespace FastChat.Cli.Bench;
 
 /// <summary>
-/// Runs one bench: signs up the pairs' users, sends (closed loop: at most a window of messages in flight per pair;
-/// open loop: each pair's share of the rate on a fixed schedule), waits for the last deliveries, and gathers the
+/// Runs one bench: signs up the pairs' users (or the group's members, and forms the group), sends (closed loop: at most
+/// a window of messages in flight per pair or group sender; open loop: each sender's share of the rate on a fixed
+/// schedule), waits for the last deliveries, and gathers the
 /// counts and latencies.
 /// </summary>
 internal sealed class BenchRunner
@@ -37,11 +38,16 @@ internal sealed class BenchRunner
         Math.Max(FastChat.Protocol.Messages.ProtocolConstants.DefaultMaxFrameSize, size + ChatClient.FrameOverhead);
 
     /// <summary>Runs the bench to its end (or until <paramref name="cancellationToken"/> stops it early).</summary>
-    /// <exception cref="ChatException">The cluster refused a sign-up.</exception>
+    /// <exception cref="ChatException">The cluster refused a sign-up, or a group request (e.g. the group is larger than the servers allow).</exception>
     /// <exception cref="ChatConnectionException">The cluster could not be reached.</exception>
     public async Task<BenchResult> RunAsync(CancellationToken cancellationToken)
     {
-        BenchPair[] pairs = await SignUpAsync(cancellationToken).ConfigureAwait(false);
+        if (_settings.Scenario == BenchScenario.Group)
+        {
+            return await RunGroupAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        BenchPair[] pairs = await SignUpPairsAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return await MeasureAsync(pairs, cancellationToken).ConfigureAwait(false);
@@ -66,18 +72,7 @@ internal sealed class BenchRunner
             readers[(2 * i) + 1] = pairs[i].ReadAsync(isSender: false, reading.Token);
         }
 
-        using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        long start = Stopwatch.GetTimestamp();
-        var senders = new Task[pairs.Length];
-        for (int i = 0; i < pairs.Length; i++)
-        {
-            senders[i] = SendAsync(pairs[i], ShareOf(i), start, sending.Token);
-        }
-
-        Task allSent = Task.WhenAll(senders);
-        bool stalled = await WatchAsync(pairs, allSent, start, sending, cancellationToken).ConfigureAwait(false);
-        await allSent.ConfigureAwait(false);
-        await DrainAsync(pairs, cancellationToken).ConfigureAwait(false);
+        (long start, bool stalled) = await SendAllAsync(pairs, () => SumOf(pairs), cancellationToken).ConfigureAwait(false);
 
         await reading.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(readers).ConfigureAwait(false);
@@ -103,6 +98,7 @@ internal sealed class BenchRunner
             sent,
             acked,
             delivered,
+            sent,
             duplicates,
             failed,
             unexpected,
@@ -113,7 +109,85 @@ internal sealed class BenchRunner
             latency);
     }
 
-    /// <summary>How many messages pair <paramref name="index"/> sends (the total spread as evenly as it goes), or <see cref="long.MaxValue"/> when only time bounds the run.</summary>
+    /// <summary>
+    /// The group scenario: signs up the members, has the first create the group and add the others (every member read
+    /// from the start, since each addition notifies every member so far), then sends and gathers as for pairs.
+    /// </summary>
+    private async Task<BenchResult> RunGroupAsync(CancellationToken cancellationToken)
+    {
+        (ChatClient[] clients, string[] names, string run) = await SignUpAsync(_settings.GroupSize, cancellationToken).ConfigureAwait(false);
+        var group = new BenchGroup($"bench-{run}-group", _settings.Size, InFlightLimit, clients, names, _settings.GroupSenders);
+        long start;
+        bool stalled;
+        using (var reading = new CancellationTokenSource())
+        {
+            var readers = new Task[clients.Length];
+            for (int i = 0; i < clients.Length; i++)
+            {
+                readers[i] = group.ReadAsync(i, reading.Token);
+            }
+
+            try
+            {
+                ChatClient admin = clients[0];
+                await admin.CreateGroupAsync(group.Name, cancellationToken).ConfigureAwait(false);
+                for (int i = 1; i < clients.Length; i++)
+                {
+                    await admin.AddMemberAsync(group.Name, names[i], cancellationToken).ConfigureAwait(false);
+                }
+
+                (start, stalled) = await SendAllAsync(group.Senders, group.Progress, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await reading.CancelAsync().ConfigureAwait(false);
+                await Task.WhenAll(readers).ConfigureAwait(false);
+                foreach (ChatClient client in clients)
+                {
+                    await client.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+
+        var latency = new LatencyHistogram();
+        group.MergeLatencies(latency);
+        BenchProgress totals = group.Progress();
+        return new BenchResult(
+            _settings,
+            _cluster.SpawnedServers,
+            totals.Sent,
+            totals.Acked,
+            totals.Delivered,
+            totals.Expected,
+            group.Duplicates(),
+            totals.Failed,
+            group.Unexpected(),
+            stalled,
+            cancellationToken.IsCancellationRequested,
+            Stopwatch.GetElapsedTime(start, Math.Max(start, group.LastSend())),
+            Stopwatch.GetElapsedTime(start, Math.Max(start, group.LastDelivery())),
+            latency);
+    }
+
+    /// <summary>Runs every send loop to its end, then waits for the deliveries still on their way; returns the start and whether the run stalled.</summary>
+    private async Task<(long Start, bool Stalled)> SendAllAsync(IBenchSender[] senders, Func<BenchProgress> progress, CancellationToken cancellationToken)
+    {
+        using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        long start = Stopwatch.GetTimestamp();
+        var loops = new Task[senders.Length];
+        for (int i = 0; i < senders.Length; i++)
+        {
+            loops[i] = SendAsync(senders[i], ShareOf(i), start, sending.Token);
+        }
+
+        Task allSent = Task.WhenAll(loops);
+        bool stalled = await WatchAsync(progress, allSent, start, sending, cancellationToken).ConfigureAwait(false);
+        await allSent.ConfigureAwait(false);
+        await DrainAsync(progress, cancellationToken).ConfigureAwait(false);
+        return (start, stalled);
+    }
+
+    /// <summary>How many messages sender <paramref name="index"/> sends (the total spread as evenly as it goes), or <see cref="long.MaxValue"/> when only time bounds the run.</summary>
     private long ShareOf(int index)
     {
         if (_settings.Messages is not { } total)
@@ -121,16 +195,17 @@ internal sealed class BenchRunner
             return long.MaxValue;
         }
 
-        long share = total / _settings.Pairs;
-        return index < total % _settings.Pairs ? share + 1 : share;
+        int senders = _settings.SenderCount;
+        long share = total / senders;
+        return index < total % senders ? share + 1 : share;
     }
 
-    private async Task SendAsync(BenchPair pair, long count, long start, CancellationToken cancellationToken)
+    private async Task SendAsync(IBenchSender sender, long count, long start, CancellationToken cancellationToken)
     {
-        // Yield first: the caller starts every pair's sender before any of them runs.
+        // Yield first: the caller starts every send loop before any of them runs.
         await Task.Yield();
         long durationEnd = _settings.Duration is { } duration ? start + (long)(duration.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
-        double interval = _settings.Rate is { } rate ? Stopwatch.Frequency * _settings.Pairs / rate : 0;
+        double interval = _settings.Rate is { } rate ? Stopwatch.Frequency * _settings.SenderCount / rate : 0;
         try
         {
             for (long i = 0; i < count; i++)
@@ -138,7 +213,7 @@ internal sealed class BenchRunner
                 long intended;
                 if (_settings.OpenLoop)
                 {
-                    // Message i is due at start + i / (per-pair rate), whenever the previous ones went: a slow
+                    // Message i is due at start + i / (per-sender rate), whenever the previous ones went: a slow
                     // cluster shows up as latency from this time, not as fewer, later measurements.
                     intended = start + (long)(i * interval);
                     if (intended >= durationEnd)
@@ -155,11 +230,11 @@ internal sealed class BenchRunner
                         await Task.Delay(TimeSpan.FromMilliseconds(milliseconds), cancellationToken).ConfigureAwait(false);
                     }
 
-                    await pair.Window.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    await sender.Window.WaitAsync(cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
-                    await pair.Window.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    await sender.Window.WaitAsync(cancellationToken).ConfigureAwait(false);
                     intended = Stopwatch.GetTimestamp();
                     if (intended >= durationEnd)
                     {
@@ -167,7 +242,7 @@ internal sealed class BenchRunner
                     }
                 }
 
-                pair.Send(intended);
+                sender.Send(intended);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -180,7 +255,7 @@ internal sealed class BenchRunner
     /// While the senders run: stops them at the end of the duration (a closed-loop sender may be waiting for its
     /// window then) or when deliveries stop coming. Returns whether the run stalled.
     /// </summary>
-    private async Task<bool> WatchAsync(BenchPair[] pairs, Task allSent, long start, CancellationTokenSource sending, CancellationToken cancellationToken)
+    private async Task<bool> WatchAsync(Func<BenchProgress> progress, Task allSent, long start, CancellationTokenSource sending, CancellationToken cancellationToken)
     {
         long lastCount = -1;
         long lastProgress = Stopwatch.GetTimestamp();
@@ -198,7 +273,7 @@ internal sealed class BenchRunner
                 return false;
             }
 
-            long delivered = CountDelivered(pairs);
+            long delivered = progress().Delivered;
             if (delivered != lastCount)
             {
                 lastCount = delivered;
@@ -214,22 +289,17 @@ internal sealed class BenchRunner
         return false;
     }
 
-    /// <summary>Waits until every sent message is acknowledged and delivered, or until deliveries stop for <see cref="DrainTimeout"/>.</summary>
-    private static async Task DrainAsync(BenchPair[] pairs, CancellationToken cancellationToken)
+    /// <summary>Waits until every sent message is acknowledged and delivered (to every recipient), or until deliveries stop for <see cref="DrainTimeout"/>.</summary>
+    private static async Task DrainAsync(Func<BenchProgress> progress, CancellationToken cancellationToken)
     {
         long lastCount = -1;
         long lastProgress = Stopwatch.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
-            long sent = 0, settled = 0, delivered = 0;
-            foreach (BenchPair pair in pairs)
-            {
-                sent += pair.Sent;
-                settled += pair.Acked + pair.Failed;
-                delivered += pair.Delivered;
-            }
-
-            if (settled == sent && delivered == sent)
+            BenchProgress now = progress();
+            long settled = now.Acked + now.Failed;
+            long delivered = now.Delivered;
+            if (settled == now.Sent && delivered == now.Expected)
             {
                 return;
             }
@@ -256,22 +326,36 @@ internal sealed class BenchRunner
         }
     }
 
-    private static long CountDelivered(BenchPair[] pairs)
+    private static BenchProgress SumOf(BenchPair[] pairs)
     {
-        long delivered = 0;
+        long sent = 0, acked = 0, failed = 0, delivered = 0;
         foreach (BenchPair pair in pairs)
         {
+            sent += pair.Sent;
+            acked += pair.Acked;
+            failed += pair.Failed;
             delivered += pair.Delivered;
         }
 
-        return delivered;
+        return new BenchProgress(sent, acked, failed, delivered, sent);
     }
 
-    /// <summary>Signs up every pair's two users (<c>bench-RUN-N</c>), a few at a time: each sign-up runs PBKDF2.</summary>
-    private async Task<BenchPair[]> SignUpAsync(CancellationToken cancellationToken)
+    private async Task<BenchPair[]> SignUpPairsAsync(CancellationToken cancellationToken)
+    {
+        (ChatClient[] clients, string[] names, _) = await SignUpAsync(_settings.Pairs * 2, cancellationToken).ConfigureAwait(false);
+        var pairs = new BenchPair[_settings.Pairs];
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            pairs[i] = new BenchPair(_settings.Scenario, _settings.Size, InFlightLimit, clients[2 * i], names[2 * i], clients[(2 * i) + 1], names[(2 * i) + 1]);
+        }
+
+        return pairs;
+    }
+
+    /// <summary>Signs up <paramref name="users"/> users (<c>bench-RUN-N</c>, each a client of its own), a few at a time: each sign-up runs PBKDF2.</summary>
+    private async Task<(ChatClient[] Clients, string[] Names, string Run)> SignUpAsync(int users, CancellationToken cancellationToken)
     {
         string run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
-        int users = _settings.Pairs * 2;
         var clients = new ChatClient?[users];
         var names = new string[users];
         try
@@ -304,19 +388,21 @@ internal sealed class BenchRunner
             throw;
         }
 
-        int window = _settings.OpenLoop ? BenchSettings.OpenLoopInFlightLimit : _settings.Window;
-        var pairs = new BenchPair[_settings.Pairs];
-        for (int i = 0; i < pairs.Length; i++)
+        var signedUp = new ChatClient[users];
+        for (int i = 0; i < users; i++)
         {
-            pairs[i] = new BenchPair(_settings.Scenario, _settings.Size, window, clients[2 * i]!, names[2 * i], clients[(2 * i) + 1]!, names[(2 * i) + 1]);
+            signedUp[i] = clients[i]!;
         }
 
-        return pairs;
+        return (signedUp, names, run);
     }
+
+    /// <summary>How many messages one sender may have in flight: the window, or the open loop's memory bound.</summary>
+    private int InFlightLimit => _settings.OpenLoop ? BenchSettings.OpenLoopInFlightLimit : _settings.Window;
 
     private ChatClientOptions ClientOptions()
     {
-        int window = _settings.OpenLoop ? BenchSettings.OpenLoopInFlightLimit : _settings.Window;
+        int window = InFlightLimit;
         return new ChatClientOptions
         {
             BalancerHost = _cluster.Host,

@@ -8,19 +8,27 @@ internal enum BenchScenario
 
     /// <summary>Each pair's sender sends, its receiver echoes every message back; latency is the round trip.</summary>
     PingPong,
+
+    /// <summary>
+    /// One group: some members send group messages and every other member receives each one; latency is one way, per
+    /// delivery.
+    /// </summary>
+    Group,
 }
 
 /// <summary>A bench run's settings, as validated from the command line.</summary>
 /// <param name="Scenario">The scenario.</param>
 /// <param name="Pairs">How many sender/receiver pairs (each side a client of its own).</param>
 /// <param name="Size">The body size in bytes (at least 16: the intended send time and the sequence number).</param>
-/// <param name="Window">Closed loop: how many messages of a pair may be in flight (sent, not yet received).</param>
-/// <param name="Rate">Open loop: messages per second over all pairs; <see langword="null"/> runs the closed loop.</param>
-/// <param name="Messages">How many messages to send over all pairs; <see langword="null"/> when only the duration bounds the run.</param>
+/// <param name="Window">Closed loop: how many messages of a pair (or of a group sender) may be in flight (sent, not yet received by every recipient).</param>
+/// <param name="Rate">Open loop: messages per second over all pairs (or group senders); <see langword="null"/> runs the closed loop.</param>
+/// <param name="Messages">How many messages to send over all pairs (or group senders); <see langword="null"/> when only the duration bounds the run.</param>
 /// <param name="Duration">How long to send; <see langword="null"/> when only the message count bounds the run.</param>
 /// <param name="Servers">With <see cref="BalancerHost"/> <see langword="null"/>: how many chat servers the in-process cluster runs.</param>
 /// <param name="BalancerHost">The running cluster's balancer host (loopback), or <see langword="null"/> to spawn a cluster.</param>
 /// <param name="BalancerPort">The running cluster's balancer port.</param>
+/// <param name="GroupSize">For <see cref="BenchScenario.Group"/>: how many members the group has (each a client of its own); 0 otherwise.</param>
+/// <param name="GroupSenders">For <see cref="BenchScenario.Group"/>: how many of the members send; 0 otherwise.</param>
 internal sealed record BenchSettings(
     BenchScenario Scenario,
     int Pairs,
@@ -31,8 +39,13 @@ internal sealed record BenchSettings(
     TimeSpan? Duration,
     int Servers,
     string? BalancerHost,
-    int BalancerPort)
+    int BalancerPort,
+    int GroupSize = 0,
+    int GroupSenders = 0)
 {
+    /// <summary>The largest group the command accepts.</summary>
+    public const int MaxGroupSize = 1000;
+
     /// <summary>The smallest body: 8 bytes of intended send time and 8 of sequence number.</summary>
     public const int HeaderSize = 16;
 
@@ -50,4 +63,7 @@ internal sealed record BenchSettings(
 
     /// <summary>Whether the run is an open loop (a fixed rate) rather than a closed one (a window).</summary>
     public bool OpenLoop => Rate is not null;
+
+    /// <summary>How many send loops share the messages and the rate: the pairs, or the group's senders.</summary>
+    public int SenderCount => Scenario == BenchScenario.Group ? GroupSenders : Pairs;
 }

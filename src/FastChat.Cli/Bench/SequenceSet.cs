@@ -6,7 +6,17 @@ namespace FastChat.Cli.Bench;
 /// </summary>
 internal sealed class SequenceSet
 {
-    private ulong[] _bits = new ulong[64];
+    private ulong[] _bits;
+
+    /// <summary>A set with room for the first 4096 sequence numbers before it grows.</summary>
+    public SequenceSet()
+        : this(64)
+    {
+    }
+
+    /// <summary>A set with room for the first <paramref name="initialWords"/> × 64 sequence numbers before it grows.</summary>
+    /// <param name="initialWords">At least 1.</param>
+    public SequenceSet(int initialWords) => _bits = new ulong[initialWords];
 
     /// <summary>Marks <paramref name="sequence"/> as seen; <see langword="false"/> if it already was.</summary>
     /// <param name="sequence">A sequence number from 0 to the number of messages sent (the caller checks the bound).</param>

@@ -9,10 +9,11 @@ using Spectre.Console;
 namespace FastChat.Cli.Commands;
 
 /// <summary>
-/// <c>fastchat bench dm|pingpong (--spawn [--servers N] | --balancer HOST:PORT)</c>: an end-to-end load run over the
-/// client library, closed loop (<c>--window</c>) or open loop (<c>--rate</c>), bounded by <c>--messages</c> and/or
+/// <c>fastchat bench dm|pingpong|group (--spawn [--servers N] | --balancer HOST:PORT)</c>: an end-to-end load run over
+/// the client library (pairs of users, or one group of <c>--group-size</c> members of which <c>--senders</c> send), closed loop (<c>--window</c>) or open loop (<c>--rate</c>), bounded by <c>--messages</c> and/or
 /// <c>--duration</c>, reported as a table and optionally as JSON. Loopback only: it is a measuring tool, not a load
-/// generator to point at someone else's service. Exits 0 when every message arrived exactly once, 1 otherwise.
+/// generator to point at someone else's service. Exits 0 when every message arrived exactly once (for group: at every
+/// other member), 1 otherwise.
 /// </summary>
 internal static class BenchCommand
 {
@@ -26,9 +27,9 @@ internal static class BenchCommand
     {
         var scenario = new Argument<string>("scenario")
         {
-            Description = "dm: each sender sends direct messages to its receiver (one-way latency). pingpong: each receiver echoes every message back (round-trip latency; the counts include the echoes).",
+            Description = "dm: each sender sends direct messages to its receiver (one-way latency). pingpong: each receiver echoes every message back (round-trip latency; the counts include the echoes). group: --senders members of one group of --group-size send group messages, every other member receives each (one-way latency per delivery).",
         };
-        scenario.AcceptOnlyFromAmong("dm", "pingpong");
+        scenario.AcceptOnlyFromAmong("dm", "pingpong", "group");
 
         var spawn = new Option<bool>("--spawn") { Description = "Start a cluster in this process (SQLite in a temporary folder, deleted afterwards; everything on 127.0.0.1)." };
         var servers = new Option<int>("--servers")
@@ -52,15 +53,21 @@ internal static class BenchCommand
             }
         });
 
-        var pairs = new Option<int>("--pairs") { Description = $"How many sender/receiver pairs, each user a client of its own (1-{MaxPairs}).", HelpName = "P", DefaultValueFactory = _ => 4 };
+        var pairs = new Option<int>("--pairs") { Description = $"dm and pingpong: how many sender/receiver pairs, each user a client of its own (1-{MaxPairs}).", HelpName = "P", DefaultValueFactory = _ => 4 };
         Range(pairs, 1, MaxPairs);
+        var groupSize = new Option<int?>("--group-size")
+        {
+            Description = $"group: how many members the group has, each a client of its own, spread over the servers by the balancer (2-{BenchSettings.MaxGroupSize}).",
+            HelpName = "G",
+        };
+        var senders = new Option<int?>("--senders") { Description = "group: how many of the members send (1 to the group size; default 1).", HelpName = "S" };
         var size = new Option<int>("--size") { Description = $"The body size in bytes, random and opaque ({BenchSettings.HeaderSize}-{BenchSettings.MaxSize}; the first 16 carry the send time and a sequence number).", HelpName = "BYTES", DefaultValueFactory = _ => 256 };
         Range(size, BenchSettings.HeaderSize, BenchSettings.MaxSize);
-        var window = new Option<int>("--window") { Description = $"Closed loop: how many messages per pair may be in flight, sent but not yet received (1-{MaxWindow}).", HelpName = "N", DefaultValueFactory = _ => 64 };
+        var window = new Option<int>("--window") { Description = $"Closed loop: how many messages per pair (or group sender) may be in flight, sent but not yet received by every recipient (1-{MaxWindow}).", HelpName = "N", DefaultValueFactory = _ => 64 };
         Range(window, 1, MaxWindow);
         var rate = new Option<double?>("--rate")
         {
-            Description = "Open loop instead: send this many messages per second over all pairs, on a fixed schedule; latency counts from each message's scheduled time, so a slow cluster cannot hide its delays.",
+            Description = "Open loop instead: send this many messages per second over all pairs (or group senders), on a fixed schedule; latency counts from each message's scheduled time, so a slow cluster cannot hide its delays.",
             HelpName = "MSGS_PER_S",
         };
         rate.Validators.Add(result =>
@@ -96,9 +103,9 @@ internal static class BenchCommand
 
         var command = new Command(
             "bench",
-            "Measure the cluster end to end: throughput and latency percentiles of direct messages between pairs of users, and a check that every message arrived exactly once. Exits 0 when none was lost or duplicated, 1 otherwise.")
+            "Measure the cluster end to end: throughput and latency percentiles of direct messages between pairs of users (or of group messages to every member of a group), and a check that every message arrived exactly once. Exits 0 when none was lost or duplicated, 1 otherwise.")
         {
-            scenario, spawn, servers, balancer, pairs, size, window, rate, messages, duration, json,
+            scenario, spawn, servers, balancer, pairs, groupSize, senders, size, window, rate, messages, duration, json,
         };
         command.Validators.Add(result =>
         {
@@ -116,14 +123,29 @@ internal static class BenchCommand
             {
                 result.AddError("Give --window (closed loop) or --rate (open loop), not both.");
             }
+            else if (result.GetValue(scenario) == "group")
+            {
+                ValidateGroup(result, pairs, groupSize, senders);
+            }
+            else if (result.GetResult(groupSize) is { Implicit: false } || result.GetResult(senders) is { Implicit: false })
+            {
+                result.AddError("--group-size and --senders go with the group scenario: dm and pingpong use --pairs.");
+            }
         });
 
         command.SetAction(async (parse, cancellationToken) =>
         {
             double? seconds = parse.GetValue(duration);
             (string Host, int Port)? target = parse.GetValue(balancer);
+            BenchScenario kind = parse.GetValue(scenario) switch
+            {
+                "dm" => BenchScenario.Dm,
+                "pingpong" => BenchScenario.PingPong,
+                _ => BenchScenario.Group,
+            };
+            bool isGroup = kind == BenchScenario.Group;
             var settings = new BenchSettings(
-                parse.GetValue(scenario) == "dm" ? BenchScenario.Dm : BenchScenario.PingPong,
+                kind,
                 parse.GetValue(pairs),
                 parse.GetValue(size),
                 parse.GetValue(window),
@@ -132,7 +154,9 @@ internal static class BenchCommand
                 seconds is { } s ? TimeSpan.FromSeconds(s) : null,
                 parse.GetValue(servers),
                 target?.Host,
-                target?.Port ?? 0);
+                target?.Port ?? 0,
+                isGroup ? parse.GetValue(groupSize) ?? 0 : 0,
+                isGroup ? parse.GetValue(senders) ?? 1 : 0);
             return await RunAsync(settings, parse.GetValue(json), cancellationToken).ConfigureAwait(false);
         });
 
@@ -146,7 +170,11 @@ internal static class BenchCommand
         try
         {
             await using BenchCluster cluster = settings.BalancerHost is null
-                ? await BenchCluster.SpawnAsync(settings.Servers, BenchRunner.MaxFrameSizeFor(settings.Size), cancellationToken).ConfigureAwait(false)
+                ? await BenchCluster.SpawnAsync(
+                    settings.Servers,
+                    BenchRunner.MaxFrameSizeFor(settings.Size),
+                    settings.Scenario == BenchScenario.Group ? settings.GroupSize + 1 : null,
+                    cancellationToken).ConfigureAwait(false)
                 : BenchCluster.Existing(settings.BalancerHost, settings.BalancerPort);
             result = await new BenchRunner(settings, cluster).RunAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -198,6 +226,34 @@ internal static class BenchCommand
             CultureInfo.InvariantCulture,
             $"fastchat: bench run not clean: {result.Lost} lost, {result.Duplicates} duplicated, {result.Failed} failed, {result.Unexpected} unexpected{(result.Stalled ? ", stalled" : string.Empty)}{(result.Interrupted ? ", interrupted" : string.Empty)}.")).ConfigureAwait(false);
         return ExitCodes.Failure;
+    }
+
+    /// <summary>The group scenario's own rules, each broken one reported as one sentence.</summary>
+    private static void ValidateGroup(CommandResult result, Option<int> pairs, Option<int?> groupSize, Option<int?> senders)
+    {
+        if (result.GetResult(pairs) is { Implicit: false })
+        {
+            result.AddError("--pairs goes with dm and pingpong: the group scenario uses --group-size and --senders.");
+            return;
+        }
+
+        if (result.GetValue(groupSize) is not { } members)
+        {
+            result.AddError($"The group scenario needs --group-size G, the number of members (2-{BenchSettings.MaxGroupSize}).");
+            return;
+        }
+
+        if (members is < 2 or > BenchSettings.MaxGroupSize)
+        {
+            result.AddError($"--group-size must be between 2 and {BenchSettings.MaxGroupSize}, not {members}.");
+            return;
+        }
+
+        int sending = result.GetValue(senders) ?? 1;
+        if (sending < 1 || sending > members)
+        {
+            result.AddError($"--senders must be between 1 and the group size ({members}), not {sending}.");
+        }
     }
 
     private static void Range(Option<int> option, int min, int max) => option.Validators.Add(result =>

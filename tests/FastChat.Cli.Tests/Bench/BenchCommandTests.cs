@@ -73,6 +73,55 @@ public sealed class BenchCommandTests
         AssertLatencies(root.GetProperty("latency"), expectedCount: sent);
     }
 
+    [Fact]
+    public async Task BenchGroup_SpawnedCluster_DeliversEveryMessageToEveryOtherMemberOnce()
+    {
+        using var folder = new TestFolder();
+        string json = folder.Combine("group.json");
+
+        var (exitCode, stdout, stderr) = await FastChatProcess.RunAsync("bench", "group", "--spawn", "--group-size", "10", "--senders", "2", "--messages", "500", "--json", json);
+
+        Assert.True(exitCode == 0, $"exit {exitCode}\n{stdout}\n{stderr}");
+        Assert.Contains("10 members, 2 sender(s)", stdout, StringComparison.Ordinal);
+        using JsonDocument result = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        JsonElement root = result.RootElement;
+        Assert.Equal("group", root.GetProperty("scenario").GetString());
+        Assert.Equal(10, root.GetProperty("groupSize").GetInt32());
+        Assert.Equal(2, root.GetProperty("senders").GetInt32());
+        Assert.Equal(500, root.GetProperty("sent").GetInt64());
+        Assert.Equal(500, root.GetProperty("acked").GetInt64());
+
+        // Each message reaches the 9 members other than its sender.
+        Assert.Equal(500 * 9, root.GetProperty("expectedDeliveries").GetInt64());
+        Assert.Equal(500 * 9, root.GetProperty("delivered").GetInt64());
+        Assert.Equal(0, root.GetProperty("lost").GetInt64());
+        Assert.Equal(0, root.GetProperty("duplicates").GetInt64());
+        Assert.Equal(0, root.GetProperty("unexpected").GetInt64());
+        Assert.True(root.GetProperty("messagesPerSecond").GetDouble() > 0);
+        Assert.True(root.GetProperty("deliveriesPerSecond").GetDouble() > 0);
+        Assert.Equal("one-way", root.GetProperty("latency").GetProperty("kind").GetString());
+        AssertLatencies(root.GetProperty("latency"), expectedCount: 500 * 9);
+    }
+
+    /// <summary>Guards the group scenario's command line: a group size or sender count out of range is refused with exit code 2 and one sentence, before any cluster starts.</summary>
+    [Theory]
+    [InlineData(new[] { "bench", "group", "--spawn" }, "The group scenario needs --group-size")]
+    [InlineData(new[] { "bench", "group", "--spawn", "--group-size", "1" }, "--group-size must be between 2 and 1000, not 1.")]
+    [InlineData(new[] { "bench", "group", "--spawn", "--group-size", "1001" }, "--group-size must be between 2 and 1000, not 1001.")]
+    [InlineData(new[] { "bench", "group", "--spawn", "--group-size", "10", "--senders", "0" }, "--senders must be between 1 and the group size (10), not 0.")]
+    [InlineData(new[] { "bench", "group", "--spawn", "--group-size", "10", "--senders", "11" }, "--senders must be between 1 and the group size (10), not 11.")]
+    [InlineData(new[] { "bench", "group", "--spawn", "--group-size", "10", "--pairs", "2" }, "--pairs goes with dm and pingpong")]
+    [InlineData(new[] { "bench", "dm", "--spawn", "--group-size", "10" }, "--group-size and --senders go with the group scenario")]
+    public async Task BenchGroup_BadGroupSizeOrSenders_ExitsTwoWithOneSentence(string[] arguments, string expected)
+    {
+        var (exitCode, stdout, stderr) = await FastChatProcess.RunAsync(arguments);
+
+        Assert.True(exitCode == 2, $"exit {exitCode}\n{stdout}\n{stderr}");
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Split('\n'), line => line.StartsWith("fastchat: ", StringComparison.Ordinal));
+        Assert.DoesNotContain("delivered", stdout, StringComparison.Ordinal);
+    }
+
     /// <summary>Guards the command line: each bad value is refused with exit code 2 and one sentence, before any cluster starts.</summary>
     [Theory]
     [InlineData(new[] { "bench", "dm", "--spawn", "--pairs", "0" }, "--pairs must be between 1 and")]
