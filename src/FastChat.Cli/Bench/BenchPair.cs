@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using FastChat.Client;
 using FastChat.Protocol.Messages;
 
@@ -18,35 +16,24 @@ internal sealed class BenchPair : IBenchSender
     private static readonly double NanosecondsPerTick = 1e9 / Stopwatch.Frequency;
 
     private readonly BenchScenario _scenario;
-    private readonly int _size;
-    private readonly ConcurrentQueue<SendSlot> _freeSlots = new();
+    private readonly SendTracker _sends;
     private readonly SequenceSet _seenBySender = new();
     private readonly SequenceSet _seenByReceiver = new();
     private long _issued;
-    private long _sent;
-    private long _acked;
-    private long _failed;
     private long _delivered;
     private long _duplicates;
     private long _unexpected;
     private long _lastDelivery;
-    private long _lastSend;
 
     public BenchPair(BenchScenario scenario, int size, int window, ChatClient sender, string senderName, ChatClient receiver, string receiverName)
     {
         _scenario = scenario;
-        _size = size;
         Sender = sender;
         SenderName = senderName;
         Receiver = receiver;
         ReceiverName = receiverName;
         Window = new SemaphoreSlim(window, window);
-
-        // Enough bodies for the usual in-flight count up front; more are made only if acknowledgements lag deliveries.
-        for (int i = 0; i < Math.Min(window, 16); i++)
-        {
-            _freeSlots.Enqueue(new SendSlot(this, size));
-        }
+        _sends = new SendTracker(size, prefill: Math.Min(window, 16));
     }
 
     public ChatClient Sender { get; }
@@ -64,11 +51,11 @@ internal sealed class BenchPair : IBenchSender
     public LatencyHistogram Latency { get; } = new();
 
     /// <summary>Every send started: messages and, for pingpong, echoes.</summary>
-    public long Sent => Volatile.Read(ref _sent);
+    public long Sent => _sends.Sent;
 
-    public long Acked => Volatile.Read(ref _acked);
+    public long Acked => _sends.Acked;
 
-    public long Failed => Volatile.Read(ref _failed);
+    public long Failed => _sends.Failed;
 
     /// <summary>First deliveries: messages and, for pingpong, echoes.</summary>
     public long Delivered => Volatile.Read(ref _delivered);
@@ -79,7 +66,7 @@ internal sealed class BenchPair : IBenchSender
     public long Unexpected => Volatile.Read(ref _unexpected);
 
     /// <summary>The <see cref="Stopwatch"/> timestamp of the latest send, message or echo (0 if none).</summary>
-    public long LastSend => Volatile.Read(ref _lastSend);
+    public long LastSend => _sends.LastSend;
 
     /// <summary>The <see cref="Stopwatch"/> timestamp of the latest first delivery (0 if none).</summary>
     public long LastDelivery => Volatile.Read(ref _lastDelivery);
@@ -88,34 +75,24 @@ internal sealed class BenchPair : IBenchSender
     /// <param name="intendedTimestamp">When the message was meant to go (closed loop: now).</param>
     public void Send(long intendedTimestamp)
     {
-        if (!_freeSlots.TryDequeue(out SendSlot? slot))
-        {
-            slot = new SendSlot(this, _size);
-        }
-
         // Published before the send so that a receiver never takes this sequence for one that was not sent.
         long sequence = _issued;
         Volatile.Write(ref _issued, sequence + 1);
-        Span<byte> header = slot.Body.AsSpan(0, BenchSettings.HeaderSize);
-        BinaryPrimitives.WriteInt64LittleEndian(header, intendedTimestamp);
-        BinaryPrimitives.WriteInt64LittleEndian(header[8..], sequence);
-        Interlocked.Increment(ref _sent);
-        Volatile.Write(ref _lastSend, Stopwatch.GetTimestamp());
+        SendTracker.Body body = _sends.Begin(intendedTimestamp, sequence);
         Task<MessageId> sending;
         try
         {
             // Not the run's token: a message already on its way at the end of sending should still arrive.
-            sending = Sender.SendDirectAsync(ReceiverName, slot.Body, CancellationToken.None);
+            sending = Sender.SendDirectAsync(ReceiverName, body.Bytes, CancellationToken.None);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ChatException or ObjectDisposedException)
         {
             // A full outbox or a lost session: the message counts as failed (and lost).
-            Interlocked.Increment(ref _failed);
-            _freeSlots.Enqueue(slot);
+            _sends.Fail(body);
             return;
         }
 
-        sending.ContinueWith(SendSlot.OnCompleted, slot, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _sends.Track(sending, body);
     }
 
     /// <summary>Reads one client's events until <paramref name="cancellationToken"/> fires; every client must be read, or it stops reading from its server.</summary>
@@ -176,8 +153,7 @@ internal sealed class BenchPair : IBenchSender
 
     private void Echo(ReadOnlyMemory<byte> body)
     {
-        Interlocked.Increment(ref _sent);
-        Volatile.Write(ref _lastSend, Stopwatch.GetTimestamp());
+        _sends.CountSend();
         Task<MessageId> sending;
         try
         {
@@ -186,43 +162,10 @@ internal sealed class BenchPair : IBenchSender
         }
         catch (Exception ex) when (ex is InvalidOperationException or ChatException or ObjectDisposedException)
         {
-            Interlocked.Increment(ref _failed);
+            _sends.Fail(null);
             return;
         }
 
-        sending.ContinueWith(OnEchoCompleted, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
-
-    private static void OnEchoCompleted(Task<MessageId> sending, object? state)
-    {
-        var pair = (BenchPair)state!;
-        Interlocked.Increment(ref sending.IsCompletedSuccessfully ? ref pair._acked : ref pair._failed);
-    }
-
-    /// <summary>A body and its pair, passed as the acknowledgement continuation's state so that nothing is captured.</summary>
-    private sealed class SendSlot
-    {
-        public static readonly Action<Task<MessageId>, object?> OnCompleted = static (sending, state) =>
-        {
-            var slot = (SendSlot)state!;
-            BenchPair pair = slot._pair;
-            Interlocked.Increment(ref sending.IsCompletedSuccessfully ? ref pair._acked : ref pair._failed);
-
-            // Only now may the body change: until the acknowledgement the client may resend it after a reconnect.
-            pair._freeSlots.Enqueue(slot);
-        };
-
-        private readonly BenchPair _pair;
-
-        public SendSlot(BenchPair pair, int size)
-        {
-            _pair = pair;
-            Body = new byte[size];
-
-            // Opaque random bytes, as ciphertext would be; the header is overwritten per send.
-            RandomNumberGenerator.Fill(Body);
-        }
-
-        public byte[] Body { get; }
+        _sends.Track(sending, null);
     }
 }

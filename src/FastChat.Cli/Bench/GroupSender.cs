@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Security.Cryptography;
 using FastChat.Client;
 using FastChat.Protocol.Messages;
 
@@ -20,27 +16,18 @@ internal sealed class GroupSender : IBenchSender
 
     private readonly BenchGroup _group;
     private readonly ChatClient _client;
-    private readonly int _size;
     private readonly int _receivers;
-    private readonly ConcurrentQueue<SendSlot> _freeSlots = new();
+    private readonly SendTracker _sends;
     private int[][] _remaining = new int[4][];
     private long _issued;
-    private long _sent;
-    private long _acked;
-    private long _failed;
-    private long _lastSend;
 
     public GroupSender(BenchGroup group, int size, int window, ChatClient client, int receivers)
     {
         _group = group;
-        _size = size;
         _client = client;
         _receivers = receivers;
         Window = new SemaphoreSlim(window, window);
-        for (int i = 0; i < Math.Min(window, 16); i++)
-        {
-            _freeSlots.Enqueue(new SendSlot(this, size));
-        }
+        _sends = new SendTracker(size, prefill: Math.Min(window, 16));
     }
 
     /// <inheritdoc/>
@@ -49,22 +36,17 @@ internal sealed class GroupSender : IBenchSender
     /// <summary>How many sequence numbers were handed out (every one below is a message that went or failed).</summary>
     public long Issued => Volatile.Read(ref _issued);
 
-    public long Sent => Volatile.Read(ref _sent);
+    public long Sent => _sends.Sent;
 
-    public long Acked => Volatile.Read(ref _acked);
+    public long Acked => _sends.Acked;
 
-    public long Failed => Volatile.Read(ref _failed);
+    public long Failed => _sends.Failed;
 
-    public long LastSend => Volatile.Read(ref _lastSend);
+    public long LastSend => _sends.LastSend;
 
     /// <inheritdoc/>
     public void Send(long intendedTimestamp)
     {
-        if (!_freeSlots.TryDequeue(out SendSlot? slot))
-        {
-            slot = new SendSlot(this, _size);
-        }
-
         long sequence = _issued;
         long chunk = sequence >> ChunkBits;
         int[][] chunks = _remaining;
@@ -82,29 +64,24 @@ internal sealed class GroupSender : IBenchSender
 
         // Published after the count, before the send: a receiver never takes this sequence for one that was not sent.
         Volatile.Write(ref _issued, sequence + 1);
-        Span<byte> header = slot.Body.AsSpan(0, BenchSettings.HeaderSize);
-        BinaryPrimitives.WriteInt64LittleEndian(header, intendedTimestamp);
-        BinaryPrimitives.WriteInt64LittleEndian(header[8..], sequence);
-        Interlocked.Increment(ref _sent);
-        Volatile.Write(ref _lastSend, Stopwatch.GetTimestamp());
+        SendTracker.Body body = _sends.Begin(intendedTimestamp, sequence);
         Task<MessageId> sending;
         try
         {
             // Key epoch 0: the bodies are opaque here and the server relays them whatever epoch they name. Not the
             // run's token: a message already on its way at the end of sending should still arrive.
-            sending = _client.SendGroupAsync(_group.Name, 0, slot.Body, CancellationToken.None);
+            sending = _client.SendGroupAsync(_group.Name, 0, body.Bytes, CancellationToken.None);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ChatException or ObjectDisposedException)
         {
             // A full outbox or a lost session: the message counts as failed (and its deliveries as lost); its window
             // slot goes back, since no member will ever complete it.
-            Interlocked.Increment(ref _failed);
-            _freeSlots.Enqueue(slot);
+            _sends.Fail(body);
             Window.Release();
             return;
         }
 
-        sending.ContinueWith(SendSlot.OnCompleted, slot, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _sends.Track(sending, body);
     }
 
     /// <summary>A member received <paramref name="sequence"/> for the first time; the last of them frees a window slot.</summary>
@@ -116,32 +93,5 @@ internal sealed class GroupSender : IBenchSender
         {
             Window.Release();
         }
-    }
-
-    /// <summary>A body and its sender, passed as the acknowledgement continuation's state so that nothing is captured.</summary>
-    private sealed class SendSlot
-    {
-        public static readonly Action<Task<MessageId>, object?> OnCompleted = static (sending, state) =>
-        {
-            var slot = (SendSlot)state!;
-            GroupSender sender = slot._sender;
-            Interlocked.Increment(ref sending.IsCompletedSuccessfully ? ref sender._acked : ref sender._failed);
-
-            // Only now may the body change: until the acknowledgement the client may resend it after a reconnect.
-            sender._freeSlots.Enqueue(slot);
-        };
-
-        private readonly GroupSender _sender;
-
-        public SendSlot(GroupSender sender, int size)
-        {
-            _sender = sender;
-            Body = new byte[size];
-
-            // Opaque random bytes, as ciphertext would be; the header is overwritten per send.
-            RandomNumberGenerator.Fill(Body);
-        }
-
-        public byte[] Body { get; }
     }
 }
