@@ -45,7 +45,9 @@ internal sealed class TestCluster : IAsyncDisposable
         await store.InitializeAsync(timeout.Token);
         ClusterKey key = ClusterKey.Generate();
         var balancer = new ChatBalancer(
-            new BalancerOptions { Host = "127.0.0.1", Port = 0, Strategy = "round-robin", ServerTimeout = TimeSpan.FromSeconds(1) },
+            // Servers that stop close their link and leave the registry at once; the report timeout only guards against
+            // silent servers, so it is generous here: a loaded CI machine can delay a 100 ms report by over a second.
+            new BalancerOptions { Host = "127.0.0.1", Port = 0, Strategy = "round-robin", ServerTimeout = TimeSpan.FromSeconds(15) },
             store,
             key);
         await balancer.StartAsync(timeout.Token);
