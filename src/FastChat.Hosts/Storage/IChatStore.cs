@@ -127,6 +127,22 @@ public interface IChatStore : IAsyncDisposable
     /// <returns>How many items were deleted.</returns>
     Task<int> DeletePendingAsync(string recipient, MessageId id, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Deletes every pending item of a recipient whose id is one of <paramref name="ids"/>, in one transaction: what
+    /// <see cref="DeletePendingAsync(string, MessageId, CancellationToken)"/> does for each id, with one commit (and on a
+    /// database server one round trip) for the whole batch, so a recipient acknowledging a long backlog is not held to one
+    /// commit per item.
+    /// </summary>
+    /// <param name="recipient">The recipient.</param>
+    /// <param name="ids">The message or file ids. Ids with nothing pending for <paramref name="recipient"/> are ignored, and so are repeats; an empty list changes nothing and does not reach the database. The store may read the list until the task completes.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>How many items were deleted (a file id counts its offer, chunks and completion).</returns>
+    /// <exception cref="ArgumentException"><paramref name="recipient"/> is null or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="ids"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed; none of the items is deleted.</exception>
+    Task<int> DeletePendingAsync(string recipient, IReadOnlyList<MessageId> ids, CancellationToken cancellationToken = default);
+
     // ---- Presence and servers -------------------------------------------------------------------------------
 
     /// <summary>Records that a user is connected to a server (replacing any earlier record).</summary>

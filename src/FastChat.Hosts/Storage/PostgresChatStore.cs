@@ -103,6 +103,10 @@ public sealed class PostgresChatStore : IChatStore
 
     private const string DeletePendingSql = "DELETE FROM pending WHERE recipient = $1 AND id = $2";
 
+    // The batch delete: one statement whatever the number of ids, each looked up through pending_identity
+    // (recipient, id, ...), which PostgreSQL scans once per array element.
+    private const string DeletePendingBatchSql = "DELETE FROM pending WHERE recipient = $1 AND id = ANY($2::bytea[])";
+
     private const string UpsertPresenceSql =
         "INSERT INTO presence (user_name, server_id, updated_at) VALUES ($1, $2, now()) "
         + "ON CONFLICT (user_name) DO UPDATE SET server_id = excluded.server_id, updated_at = excluded.updated_at";
@@ -456,6 +460,46 @@ public sealed class PostgresChatStore : IChatStore
             {
                 Add(command, state.recipient);
                 Add(command, state.id.ToByteArray());
+            },
+            "delete pending items",
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One statement in its own implicit transaction: one round trip and one commit for the batch.</remarks>
+    /// <exception cref="ArgumentException"><paramref name="recipient"/> is null or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="ids"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed; none of the items is deleted.</exception>
+    public async Task<int> DeletePendingAsync(string recipient, IReadOnlyList<MessageId> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(recipient);
+        ArgumentNullException.ThrowIfNull(ids);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        if (ids.Count == 1)
+        {
+            // The plain equality statement: no array to encode, and the plan every single delete already uses.
+            return await DeletePendingAsync(recipient, ids[0], cancellationToken).ConfigureAwait(false);
+        }
+
+        var idBytes = new byte[ids.Count][];
+        for (int i = 0; i < idBytes.Length; i++)
+        {
+            idBytes[i] = ids[i].ToByteArray();
+        }
+
+        return await ExecuteAsync(
+            DeletePendingBatchSql,
+            (recipient, idBytes),
+            static (command, state) =>
+            {
+                Add(command, state.recipient);
+                Add(command, state.idBytes);
             },
             "delete pending items",
             cancellationToken).ConfigureAwait(false);

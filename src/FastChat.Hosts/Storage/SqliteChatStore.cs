@@ -320,6 +320,26 @@ public sealed class SqliteChatStore : IChatStore
             static (session, state) => session.DeletePending(state.recipient, state.id), (recipient, id), "delete pending items", cancellationToken);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>The deletes run on the writer's connection as one write of the group commit, one prepared statement per id.</remarks>
+    /// <exception cref="ArgumentException"><paramref name="recipient"/> is null or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="ids"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="InitializeAsync"/> has not completed.</exception>
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    /// <exception cref="ChatStoreException">The database failed; none of the items is deleted.</exception>
+    public Task<int> DeletePendingAsync(string recipient, IReadOnlyList<MessageId> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(recipient);
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            return Task.FromResult(0);
+        }
+
+        return Writer.Submit(
+            static (session, state) => session.DeletePending(state.recipient, state.ids), (recipient, ids), "delete pending items", cancellationToken);
+    }
+
     // ---- Presence and servers -------------------------------------------------------------------------------
 
     /// <inheritdoc/>

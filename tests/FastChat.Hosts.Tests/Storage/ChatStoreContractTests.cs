@@ -648,6 +648,121 @@ public abstract class ChatStoreContractTests : IAsyncLifetime
         Assert.Equal(1, await Store.CountPendingAsync("bob").WaitAsync(Timeout));
     }
 
+    /// <summary>Guards the batch delete's scope: the listed ids of that recipient go (a file id with all its parts), the rest of the queue keeps its order, and another recipient's items with the same ids stay.</summary>
+    [SkippableFact]
+    public async Task DeletePendingBatch_ListedIds_DeletesExactlyThoseOfThatRecipient()
+    {
+        RequireProvider();
+        MessageId[] ids = NewIds(5);
+        MessageId file = MessageId.NewId();
+        await Store.EnqueueBatchAsync(
+        [
+            .. ids.Select(id => Item("bob", id)),
+            Item("bob", file, PendingKind.FileOffer),
+            Item("bob", file, PendingKind.FileChunk, 0),
+            Item("bob", file, PendingKind.FileChunk, 1),
+            Item("bob", file, PendingKind.FileComplete),
+            Item("carol", ids[0]),
+            Item("carol", ids[2]),
+            Item("carol", file, PendingKind.FileOffer),
+        ]).WaitAsync(Timeout);
+
+        int deleted = await Store.DeletePendingAsync("bob", new[] { ids[0], ids[2], file }).WaitAsync(Timeout);
+
+        Assert.Equal(6, deleted);
+        Assert.Equal([ids[1], ids[3], ids[4]], (await Store.GetPendingAsync("bob", 0, 100).WaitAsync(Timeout)).Select(i => i.Id));
+        Assert.Equal([ids[0], ids[2], file], (await Store.GetPendingAsync("carol", 0, 100).WaitAsync(Timeout)).Select(i => i.Id));
+    }
+
+    /// <summary>Guards that ids with nothing pending (unknown, or already deleted) and repeated ids neither fail the batch nor count twice.</summary>
+    [SkippableFact]
+    public async Task DeletePendingBatch_UnknownAndRepeatedIds_AreIgnored()
+    {
+        RequireProvider();
+        MessageId[] ids = NewIds(3);
+        await Store.EnqueueBatchAsync([.. ids.Select(id => Item("bob", id))]).WaitAsync(Timeout);
+
+        int deleted = await Store.DeletePendingAsync("bob", new[] { MessageId.NewId(), ids[1], ids[1], MessageId.NewId() }).WaitAsync(Timeout);
+        int again = await Store.DeletePendingAsync("bob", new[] { ids[1] }).WaitAsync(Timeout);
+
+        Assert.Equal(1, deleted);
+        Assert.Equal(0, again);
+        Assert.Equal([ids[0], ids[2]], (await Store.GetPendingAsync("bob", 0, 100).WaitAsync(Timeout)).Select(i => i.Id));
+    }
+
+    [SkippableFact]
+    public async Task DeletePendingBatch_EmptyList_ReturnsZeroAndChangesNothing()
+    {
+        RequireProvider();
+        await Store.EnqueueAsync(Item("bob", MessageId.NewId())).WaitAsync(Timeout);
+
+        Assert.Equal(0, await Store.DeletePendingAsync("bob", Array.Empty<MessageId>()).WaitAsync(Timeout));
+        Assert.Equal(1, await Store.CountPendingAsync("bob").WaitAsync(Timeout));
+    }
+
+    [SkippableFact]
+    public async Task DeletePendingBatch_BadArguments_Throw()
+    {
+        RequireProvider();
+
+        await Assert.ThrowsAsync<ArgumentNullException>(() => Store.DeletePendingAsync("bob", (IReadOnlyList<MessageId>)null!).WaitAsync(Timeout));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.DeletePendingAsync(string.Empty, new[] { MessageId.NewId() }).WaitAsync(Timeout));
+    }
+
+    /// <summary>Guards a batch the size a server sends (a thousand acknowledged ids in one call): every one goes, and only those.</summary>
+    [SkippableFact]
+    public async Task DeletePendingBatch_ThousandIds_DeletesEveryOne()
+    {
+        RequireProvider();
+        MessageId[] ids = NewIds(1200);
+        await Store.EnqueueBatchAsync([.. ids.Select(id => Item("bob", id))]).WaitAsync(Timeout);
+
+        int deleted = await Store.DeletePendingAsync("bob", ids[..1000]).WaitAsync(Timeout);
+
+        Assert.Equal(1000, deleted);
+        Assert.Equal(ids[1000..], (await Store.GetPendingAsync("bob", 0, 2000).WaitAsync(Timeout)).Select(i => i.Id));
+    }
+
+    /// <summary>
+    /// Guards the queue's order under concurrent writes: batches deleted while another writer appends to the same
+    /// recipient leave the remaining items, old and new, in the order they were enqueued.
+    /// </summary>
+    [SkippableFact]
+    public async Task DeletePendingBatch_WhileAnotherWriterEnqueues_KeepsTheRestInOrder()
+    {
+        RequireProvider();
+        MessageId[] initial = NewIds(300);
+        MessageId[] appended = NewIds(120);
+        await Store.EnqueueBatchAsync([.. initial.Select(id => Item("bob", id))]).WaitAsync(Timeout);
+
+        Task writer = Task.Run(async () =>
+        {
+            for (int i = 0; i < appended.Length; i += 3)
+            {
+                await Store.EnqueueAsync(Item("bob", appended[i]));
+                await Store.EnqueueBatchAsync([Item("bob", appended[i + 1]), Item("bob", appended[i + 2])]);
+            }
+        });
+
+        // Every even-numbered item of the old backlog is acknowledged, in batches of 10 as a draining client acks them.
+        MessageId[] acked = [.. initial.Where((_, i) => i % 2 == 0)];
+        int deleted = 0;
+        for (int start = 0; start < acked.Length; start += 10)
+        {
+            deleted += await Store.DeletePendingAsync("bob", acked[start..(start + 10)]).WaitAsync(Timeout);
+        }
+
+        await writer.WaitAsync(Timeout);
+
+        Assert.Equal(acked.Length, deleted);
+        IReadOnlyList<PendingItem> left = await Store.GetPendingAsync("bob", 0, 1000).WaitAsync(Timeout);
+        Assert.Equal(initial.Where((_, i) => i % 2 == 1).Concat(appended), left.Select(i => i.Id));
+        for (int i = 1; i < left.Count; i++)
+        {
+            Assert.True(left[i].Sequence > left[i - 1].Sequence);
+        }
+    }
+
     [SkippableFact]
     public async Task GetPending_OtherRecipients_AreNeverReturned()
     {

@@ -433,22 +433,14 @@ internal sealed partial class ClientSession
             return default;
         }
 
-        // Not in flight: it came from the store (or was stored after a timeout), or it is a file's id.
-        return DeletePendingAsync(id);
+        // Not in flight: it came from the store (or was stored after a timeout), or it is a file's id. Its delete is
+        // batched with the acks around it; the read loop waits only while a full batch is queued behind the store.
+        _pendingDeletes ??= new PendingDeletes(_context.Store, _userName, _context.Logger, Stopping);
+        return _pendingDeletes.AddAsync(id);
     }
 
-    private async ValueTask DeletePendingAsync(MessageId id)
-    {
-        try
-        {
-            await _context.Store.DeletePendingAsync(_userName, id, Stopping).ConfigureAwait(false);
-        }
-        catch (ChatStoreException ex)
-        {
-            // The item stays pending and comes again at the next sign-in; the client drops it as a duplicate.
-            ServerLog.StoreFailed(_context.Logger, $"deleting an acknowledged item of {_userName}", ex);
-        }
-    }
+    // Made at the first ack of a stored item (the user name is known by then); used only from the read loop.
+    private PendingDeletes? _pendingDeletes;
 
     private async ValueTask SignOutAsync(uint requestId)
     {

@@ -360,6 +360,23 @@ internal sealed class SqliteSession : SqliteSessionBase, ISqliteSession<SqliteSe
         return command.ExecuteNonQuery();
     }
 
+    // One prepared statement run per id inside the caller's transaction: the cost of a batch is its one commit, and each
+    // run is an index lookup on pending_identity, so a single statement over a list of ids would save little here.
+    public int DeletePending(string recipient, IReadOnlyList<MessageId> ids)
+    {
+        SqliteCommand command = Command(Statement.DeletePending);
+        SqliteParameter idParameter = command.Parameters[1];
+        command.Parameters[0].Value = recipient;
+        int deleted = 0;
+        for (int i = 0; i < ids.Count; i++)
+        {
+            idParameter.Value = ids[i].ToByteArray();
+            deleted += command.ExecuteNonQuery();
+        }
+
+        return deleted;
+    }
+
     // ---- Presence and servers ---------------------------------------------------------------------------------
 
     public void UpsertPresence(string userName, string serverId)
