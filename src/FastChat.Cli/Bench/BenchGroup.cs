@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using FastChat.Client;
+using FastChat.Client.Crypto;
 
 namespace FastChat.Cli.Bench;
 
@@ -8,6 +9,9 @@ namespace FastChat.Cli.Bench;
 /// One group of signed-in members, the first few of them senders, with the run's counters. Each sender writes the
 /// intended send time and its own sequence number into the first 16 bytes of every body, as for dm; each other member
 /// records a latency per first delivery, and a message leaves its sender's window once every other member has it.
+/// With <c>--e2e</c> the admin makes a group key, wraps it for each member (sent through the servers, as a real admin
+/// does), and every message is sealed once under it; each member verifies and opens every message before reading the
+/// header from the plaintext.
 /// </summary>
 internal sealed class BenchGroup
 {
@@ -15,24 +19,71 @@ internal sealed class BenchGroup
 
     private readonly Dictionary<string, int> _senderIndex = new(StringComparer.Ordinal);
     private readonly Member[] _members;
+    private readonly BenchIdentities? _identities;
+    private readonly TaskCompletionSource _keysOpened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private PublicIdentity?[] _senderPublic = [];
+    private PublicIdentity? _adminPublic;
+    private int _keysPending;
 
-    public BenchGroup(string name, int size, int window, ChatClient[] clients, string[] names, int senders)
+    /// <param name="identities">With <c>--e2e</c>, every member's identity (in the order of <paramref name="clients"/>); <see langword="null"/> sends opaque random bodies.</param>
+    public BenchGroup(string name, int size, int window, ChatClient[] clients, string[] names, int senders, BenchIdentities? identities = null)
     {
         Name = name;
         Clients = clients;
         Names = names;
+        _identities = identities;
         _members = new Member[clients.Length];
         for (int i = 0; i < _members.Length; i++)
         {
-            _members[i] = new Member(senders);
+            _members[i] = new Member(senders, identities is null ? null : new GroupKeyRing(name), identities is null ? 0 : size);
         }
 
         Senders = new GroupSender[senders];
         for (int i = 0; i < senders; i++)
         {
-            Senders[i] = new GroupSender(this, size, window, clients[i], clients.Length - 1);
+            Senders[i] = new GroupSender(this, size, window, clients[i], clients.Length - 1, identities?[i]);
             _senderIndex.Add(names[i], i);
         }
+    }
+
+    /// <summary>With <c>--e2e</c>, the key every message is sealed under (set by <see cref="DistributeKeyAsync"/> before sending starts).</summary>
+    public GroupKey? SendingKey { get; private set; }
+
+    /// <summary>
+    /// With <c>--e2e</c>, once every member is in the group: fetches the admin's and the senders' published keys, has
+    /// the admin make the group key and send it wrapped to every other member, and waits until each has opened it.
+    /// </summary>
+    /// <exception cref="ChatException">A server refused a request.</exception>
+    /// <exception cref="TimeoutException">A member did not get its key within 30 s.</exception>
+    public async Task DistributeKeyAsync(CancellationToken cancellationToken)
+    {
+        if (_identities is null)
+        {
+            return;
+        }
+
+        ChatClient admin = Clients[0];
+        var senderPublic = new PublicIdentity?[Senders.Length];
+        for (int i = 0; i < senderPublic.Length; i++)
+        {
+            senderPublic[i] = await BenchIdentities.FetchAsync(admin, Names[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        _senderPublic = senderPublic;
+        Volatile.Write(ref _adminPublic, senderPublic[0]);
+        GroupMembersInfo info = await admin.GetMembersAsync(Name, cancellationToken).ConfigureAwait(false);
+        GroupKey key = GroupKey.Generate(info.KeyEpoch);
+        _members[0].Ring!.Add(key);
+        Volatile.Write(ref _keysPending, Clients.Length - 1);
+        for (int i = 1; i < Clients.Length; i++)
+        {
+            PublicIdentity member = await BenchIdentities.FetchAsync(admin, Names[i], cancellationToken).ConfigureAwait(false);
+            byte[] envelope = GroupKeyWrap.Seal(_identities[0].Keys, Names[0], member, Name, key);
+            await admin.SendGroupKeyEnvelopeAsync(Name, Names[i], key.Epoch, envelope, cancellationToken).ConfigureAwait(false);
+        }
+
+        await _keysOpened.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+        SendingKey = key;
     }
 
     /// <summary>The group's name.</summary>
@@ -134,6 +185,10 @@ internal sealed class BenchGroup
                 {
                     OnMessage(index, message);
                 }
+                else if (item is GroupKeyReceived key)
+                {
+                    OnGroupKey(index, key);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -154,6 +209,18 @@ internal sealed class BenchGroup
         {
             Interlocked.Increment(ref member.Unexpected);
             return;
+        }
+
+        if (member.Ring is not null)
+        {
+            // Verified and opened before anything is read from it: a forged or foreign envelope is unexpected.
+            if (!BenchE2e.TryOpenGroup(member.Ring, _senderPublic[senderIndex]!, message, member.Plaintext, out int length))
+            {
+                Interlocked.Increment(ref member.Unexpected);
+                return;
+            }
+
+            body = member.Plaintext.AsSpan(0, length);
         }
 
         GroupSender sender = Senders[senderIndex];
@@ -178,6 +245,33 @@ internal sealed class BenchGroup
         sender.OnDelivered(sequence);
     }
 
+    private void OnGroupKey(int index, GroupKeyReceived received)
+    {
+        Member member = _members[index];
+        PublicIdentity? admin = Volatile.Read(ref _adminPublic);
+        if (member.Ring is null || admin is null || index == 0 || !string.Equals(received.Group, Name, StringComparison.Ordinal) || received.Sender != Names[0])
+        {
+            Interlocked.Increment(ref member.Unexpected);
+            return;
+        }
+
+        try
+        {
+            member.Ring.Add(GroupKeyWrap.Open(_identities![index].Keys, Names[index], admin, Name, received.Epoch, received.Envelope.Span));
+        }
+        catch (EnvelopeException)
+        {
+            // A key that does not open is no part of the run; the wait for the real one times out if it never comes.
+            Interlocked.Increment(ref member.Unexpected);
+            return;
+        }
+
+        if (Interlocked.Decrement(ref _keysPending) == 0)
+        {
+            _keysOpened.TrySetResult();
+        }
+    }
+
     /// <summary>One member's receiving side: written by that member's reader only, read by the watcher.</summary>
     private sealed class Member
     {
@@ -186,7 +280,18 @@ internal sealed class BenchGroup
         public long Unexpected;
         public long LastDelivery;
 
-        public Member(int senders) => Seen = new SequenceSet?[senders];
+        public Member(int senders, GroupKeyRing? ring, int plaintextSize)
+        {
+            Seen = new SequenceSet?[senders];
+            Ring = ring;
+            Plaintext = new byte[plaintextSize];
+        }
+
+        /// <summary>With <c>--e2e</c>, the member's keys for the group; <see langword="null"/> otherwise.</summary>
+        public GroupKeyRing? Ring { get; }
+
+        /// <summary>With <c>--e2e</c>, where the member's reader opens each message (empty otherwise).</summary>
+        public byte[] Plaintext { get; }
 
         /// <summary>The sequence numbers seen from each sender, made on its first message (a group of 1000 senders would otherwise start with a million sets).</summary>
         public SequenceSet?[] Seen { get; }

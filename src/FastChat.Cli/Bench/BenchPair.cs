@@ -9,7 +9,8 @@ namespace FastChat.Cli.Bench;
 /// One sender and one receiver, each a signed-in client, with the pair's counters. The sender writes the intended send
 /// time (a <see cref="Stopwatch"/> timestamp: both clients live in this process) and the sequence number into the first
 /// 16 bytes of every body; whoever completes the message (the receiver for dm, the sender on the echo for pingpong)
-/// records now minus the intended time.
+/// records now minus the intended time. With <c>--e2e</c> those 16 bytes are the start of the plaintext: every message
+/// (and every pingpong echo) is sealed for its recipient, who verifies and opens it before reading them.
 /// </summary>
 internal sealed class BenchPair : IBenchSender
 {
@@ -19,13 +20,19 @@ internal sealed class BenchPair : IBenchSender
     private readonly SendTracker _sends;
     private readonly SequenceSet _seenBySender = new();
     private readonly SequenceSet _seenByReceiver = new();
+    private readonly BenchPairKeys? _keys;
+
+    // Each side's reader opens envelopes into its own buffer (one reader per side, so no sharing).
+    private readonly byte[]? _senderPlaintext;
+    private readonly byte[]? _receiverPlaintext;
     private long _issued;
     private long _delivered;
     private long _duplicates;
     private long _unexpected;
     private long _lastDelivery;
 
-    public BenchPair(BenchScenario scenario, int size, int window, ChatClient sender, string senderName, ChatClient receiver, string receiverName)
+    /// <param name="keys">With <c>--e2e</c>, the pair's keys; <see langword="null"/> sends opaque random bodies.</param>
+    public BenchPair(BenchScenario scenario, int size, int window, ChatClient sender, string senderName, ChatClient receiver, string receiverName, BenchPairKeys? keys = null)
     {
         _scenario = scenario;
         Sender = sender;
@@ -33,7 +40,13 @@ internal sealed class BenchPair : IBenchSender
         Receiver = receiver;
         ReceiverName = receiverName;
         Window = new SemaphoreSlim(window, window);
-        _sends = new SendTracker(size, prefill: Math.Min(window, 16));
+        _sends = new SendTracker(size, prefill: Math.Min(window, 16), plaintext: keys is not null);
+        _keys = keys;
+        if (keys is not null)
+        {
+            _senderPlaintext = new byte[size];
+            _receiverPlaintext = new byte[size];
+        }
     }
 
     public ChatClient Sender { get; }
@@ -83,7 +96,9 @@ internal sealed class BenchPair : IBenchSender
         try
         {
             // Not the run's token: a message already on its way at the end of sending should still arrive.
-            sending = Sender.SendDirectAsync(ReceiverName, body.Bytes, CancellationToken.None);
+            sending = _keys is null
+                ? Sender.SendDirectAsync(ReceiverName, body.Bytes, CancellationToken.None)
+                : BenchE2e.SendDirect(Sender, _keys.Sender, _keys.ReceiverPublic, body.Bytes);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ChatException or ObjectDisposedException)
         {
@@ -120,6 +135,16 @@ internal sealed class BenchPair : IBenchSender
     {
         long now = Stopwatch.GetTimestamp();
         ReadOnlySpan<byte> body = message.Body.Span;
+        if (_keys is not null && message.From == peer)
+        {
+            // Verified and opened before anything is read from it: a forged or foreign envelope is unexpected.
+            byte[] plaintext = atSender ? _senderPlaintext! : _receiverPlaintext!;
+            bool opened = atSender
+                ? BenchE2e.TryOpenDirect(_keys.Sender, _keys.ReceiverPublic, message, plaintext, out int length)
+                : BenchE2e.TryOpenDirect(_keys.Receiver, _keys.SenderPublic, message, plaintext, out length);
+            body = opened ? plaintext.AsSpan(0, length) : default;
+        }
+
         bool expected = message.From == peer && body.Length >= BenchSettings.HeaderSize && (_scenario == BenchScenario.PingPong || !atSender);
         long intended = expected ? BinaryPrimitives.ReadInt64LittleEndian(body) : 0;
         long sequence = expected ? BinaryPrimitives.ReadInt64LittleEndian(body[8..]) : -1;
@@ -139,7 +164,7 @@ internal sealed class BenchPair : IBenchSender
         {
             // Counted as sent before the ping counts as delivered, so that "every sent message delivered" never holds
             // while an echo is still to go.
-            Echo(message.Body);
+            Echo(message.Body, body);
         }
 
         Interlocked.Increment(ref _delivered);
@@ -151,14 +176,17 @@ internal sealed class BenchPair : IBenchSender
         }
     }
 
-    private void Echo(ReadOnlyMemory<byte> body)
+    /// <param name="body">The received body: the event's own copy, which nothing changes, so it can go back as it is.</param>
+    /// <param name="plaintext">With <c>--e2e</c>, the opened body: the echo is a new message, sealed for the sender.</param>
+    private void Echo(ReadOnlyMemory<byte> body, ReadOnlySpan<byte> plaintext)
     {
         _sends.CountSend();
         Task<MessageId> sending;
         try
         {
-            // The received body is the event's own copy and nothing changes it: it can go back as it is.
-            sending = Receiver.SendDirectAsync(SenderName, body, CancellationToken.None);
+            sending = _keys is null
+                ? Receiver.SendDirectAsync(SenderName, body, CancellationToken.None)
+                : BenchE2e.SendDirect(Receiver, _keys.Receiver, _keys.SenderPublic, plaintext);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ChatException or ObjectDisposedException)
         {

@@ -19,6 +19,8 @@ namespace FastChat.Cli.Bench;
 /// <param name="SendTime">From the start to the last send (of a message or an echo).</param>
 /// <param name="DeliveryTime">From the start to the last first delivery.</param>
 /// <param name="Latency">The latencies in nanoseconds: one way for dm and group (one per delivery), round trip for pingpong.</param>
+/// <param name="Timeline">The counts over time while the run measured, or <see langword="null"/> when not sampled.</param>
+/// <param name="Resources">The servers' and this process's CPU and memory while the run measured, or <see langword="null"/> when not sampled.</param>
 internal sealed record BenchResult(
     BenchSettings Settings,
     int SpawnedServers,
@@ -33,7 +35,9 @@ internal sealed record BenchResult(
     bool Interrupted,
     TimeSpan SendTime,
     TimeSpan DeliveryTime,
-    LatencyHistogram Latency)
+    LatencyHistogram Latency,
+    BenchTimeline? Timeline = null,
+    BenchResources? Resources = null)
 {
     private static readonly (string Name, double Percentile)[] Percentiles =
     [
@@ -55,7 +59,20 @@ internal sealed record BenchResult(
 
     private bool IsGroup => Settings.Scenario == BenchScenario.Group;
 
-    private string LatencyKind => Settings.Scenario == BenchScenario.PingPong ? "round-trip" : "one-way";
+    /// <summary>The line above the table: scenario, participants, size, loop and target.</summary>
+    public string Heading
+    {
+        get
+        {
+            string target = Settings.BalancerHost is null
+                ? string.Create(CultureInfo.InvariantCulture, $"{SpawnedServers} in-process server(s)")
+                : string.Create(CultureInfo.InvariantCulture, $"{Settings.BalancerHost}:{Settings.BalancerPort}");
+            return string.Create(CultureInfo.InvariantCulture, $"fastchat bench {ScenarioName(Settings.Scenario)}: {Participants}, {Settings.Size} B, {Mode}, {target}");
+        }
+    }
+
+    /// <summary>What the latencies measure: <c>one-way</c> or <c>round-trip</c>.</summary>
+    public string LatencyKind => Settings.Scenario == BenchScenario.PingPong ? "round-trip" : "one-way";
 
     private string Participants => IsGroup
         ? string.Create(CultureInfo.InvariantCulture, $"{Settings.GroupSize} members, {Settings.GroupSenders} sender(s)")
@@ -69,44 +86,15 @@ internal sealed record BenchResult(
     public void WriteTable(IAnsiConsole console)
     {
         ArgumentNullException.ThrowIfNull(console);
-        string target = Settings.BalancerHost is null
-            ? string.Create(CultureInfo.InvariantCulture, $"{SpawnedServers} in-process server(s)")
-            : string.Create(CultureInfo.InvariantCulture, $"{Settings.BalancerHost}:{Settings.BalancerPort}");
-        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fastchat bench {ScenarioName(Settings.Scenario)}: {Participants}, {Settings.Size} B, {Mode}, {target}"));
+        console.WriteLine(Heading);
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumn("measure")
             .AddColumn(new TableColumn("value").RightAligned());
-        AddRow(table, "sent", Count(Sent));
-        AddRow(table, "acked", Count(Acked));
-        if (IsGroup)
+        foreach ((string name, string value) in SummaryRows())
         {
-            AddRow(table, "deliveries expected", Count(ExpectedDeliveries));
+            AddRow(table, name, value);
         }
 
-        AddRow(table, "delivered", Count(Delivered));
-        AddRow(table, "lost", Count(Lost));
-        AddRow(table, "duplicates", Count(Duplicates));
-        if (Failed != 0)
-        {
-            AddRow(table, "failed sends", Count(Failed));
-        }
-
-        if (Unexpected != 0)
-        {
-            AddRow(table, "unexpected", Count(Unexpected));
-        }
-
-        AddRow(table, "send time", Seconds(SendTime));
-        AddRow(table, "messages/s", Number(MessagesPerSecond, "N0"));
-        AddRow(table, "deliveries/s", Number(DeliveriesPerSecond, "N0"));
-        AddRow(table, "MB/s", Number(MegabytesPerSecond, "N2"));
-        foreach ((string name, double percentile) in Percentiles)
-        {
-            AddRow(table, $"{LatencyKind} {name}", Micros(Latency.ValueAtPercentile(percentile)));
-        }
-
-        AddRow(table, $"{LatencyKind} max", Micros(Latency.Max));
-        AddRow(table, $"{LatencyKind} mean", Micros((long)Latency.Mean));
         console.Write(table);
         if (Stalled)
         {
@@ -117,6 +105,96 @@ internal sealed record BenchResult(
         {
             console.MarkupLine("[yellow]interrupted:[/] the counts cover the run up to the interruption.");
         }
+
+        foreach (string note in ResourceNotes())
+        {
+            console.WriteLine(note);
+        }
+    }
+
+    /// <summary>The summary as (measure, value) rows, formatted as the table shows them (the HTML report shows the same).</summary>
+    public List<(string Name, string Value)> SummaryRows()
+    {
+        var rows = new List<(string Name, string Value)>
+        {
+            ("sent", Count(Sent)),
+            ("acked", Count(Acked)),
+        };
+        if (IsGroup)
+        {
+            rows.Add(("deliveries expected", Count(ExpectedDeliveries)));
+        }
+
+        rows.Add(("delivered", Count(Delivered)));
+        rows.Add(("lost", Count(Lost)));
+        rows.Add(("duplicates", Count(Duplicates)));
+        if (Failed != 0)
+        {
+            rows.Add(("failed sends", Count(Failed)));
+        }
+
+        if (Unexpected != 0)
+        {
+            rows.Add(("unexpected", Count(Unexpected)));
+        }
+
+        rows.Add(("send time", Seconds(SendTime)));
+        rows.Add(("messages/s", Number(MessagesPerSecond, "N0")));
+        rows.Add(("deliveries/s", Number(DeliveriesPerSecond, "N0")));
+        rows.Add(("MB/s", Number(MegabytesPerSecond, "N2")));
+        foreach ((string name, double percentile) in Percentiles)
+        {
+            rows.Add(($"{LatencyKind} {name}", Micros(Latency.ValueAtPercentile(percentile))));
+        }
+
+        rows.Add(($"{LatencyKind} max", Micros(Latency.Max)));
+        rows.Add(($"{LatencyKind} mean", Micros((long)Latency.Mean)));
+        if (Resources is { } resources)
+        {
+            AddResourceRows(rows, resources);
+        }
+
+        return rows;
+    }
+
+    /// <summary>The footnotes to the resource rows: where the servers ran, and why figures are missing.</summary>
+    public List<string> ResourceNotes()
+    {
+        var notes = new List<string>(2);
+        if (Resources is { ServersInProcess: true })
+        {
+            notes.Add("* The servers ran in this process (--spawn): their CPU and memory include the load generator's, and so does server CPU per delivery.");
+        }
+
+        if (Resources?.Problem is { } problem)
+        {
+            notes.Add(problem);
+        }
+
+        return notes;
+    }
+
+    private void AddResourceRows(List<(string Name, string Value)> rows, BenchResources resources)
+    {
+        string mark = resources.ServersInProcess ? " *" : string.Empty;
+        foreach (ServerUsage server in resources.Servers)
+        {
+            rows.Add(($"server {server.ServerId} CPU mean / max{mark}", Percent(server.MeanCpu) + " / " + Percent(server.MaxCpu)));
+            rows.Add(($"server {server.ServerId} peak memory{mark}", Mebibytes(server.PeakMemoryBytes)));
+        }
+
+        if (resources.Servers.Count != 0 || resources.ServersInProcess)
+        {
+            rows.Add(($"servers CPU mean / max{mark}", Percent(resources.MeanTotalCpu) + " / " + Percent(resources.MaxTotalCpu)));
+            rows.Add(($"servers CPU time{mark}", Seconds(resources.ServerCpuTime)));
+        }
+
+        if (resources.ServerCpuMicrosecondsPerDelivery(Delivered) is { } perDelivery)
+        {
+            rows.Add(($"server CPU per delivery{mark}", Number(perDelivery, "N2") + " µs"));
+        }
+
+        rows.Add(("bench process CPU time", Seconds(resources.BenchCpuTime) + " (" + Percent(resources.BenchCpu) + " of the machine)"));
     }
 
     /// <summary>Writes every number as one JSON object (latencies in microseconds).</summary>
@@ -184,8 +262,79 @@ internal sealed record BenchResult(
 
         json.WriteNumber("max", Latency.Max / 1e3);
         json.WriteEndObject();
+        if (Resources is { } resources)
+        {
+            WriteResources(json, resources);
+        }
+
+        if (Timeline is { } timeline)
+        {
+            WriteTimeline(json, timeline);
+        }
+
         json.WriteEndObject();
         await json.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The servers' and the bench process's CPU and memory; CPU as a percentage of the whole machine.</summary>
+    private void WriteResources(Utf8JsonWriter json, BenchResources resources)
+    {
+        json.WriteBoolean("serversInProcess", resources.ServersInProcess);
+        if (resources.ServerCpuMicrosecondsPerDelivery(Delivered) is { } perDelivery)
+        {
+            json.WriteNumber("serverCpuPerDeliveryUs", perDelivery);
+        }
+        else
+        {
+            json.WriteNull("serverCpuPerDeliveryUs");
+        }
+
+        json.WriteStartObject("resources");
+        json.WriteNumber("seconds", resources.Elapsed.TotalSeconds);
+        json.WriteNumber("processorCount", resources.ProcessorCount);
+        json.WriteNumber("serverCpuMeanPercent", resources.MeanTotalCpu * 100);
+        json.WriteNumber("serverCpuMaxPercent", resources.MaxTotalCpu * 100);
+        json.WriteNumber("serverCpuSeconds", resources.ServerCpuTime.TotalSeconds);
+        json.WriteNumber("benchCpuSeconds", resources.BenchCpuTime.TotalSeconds);
+        json.WriteNumber("benchCpuMeanPercent", resources.BenchCpu * 100);
+        if (resources.Problem is { } problem)
+        {
+            json.WriteString("problem", problem);
+        }
+
+        json.WriteStartArray("servers");
+        foreach (ServerUsage server in resources.Servers)
+        {
+            json.WriteStartObject();
+            json.WriteString("id", server.ServerId);
+            json.WriteNumber("reports", server.Reports);
+            json.WriteNumber("cpuMeanPercent", server.MeanCpu * 100);
+            json.WriteNumber("cpuMaxPercent", server.MaxCpu * 100);
+            json.WriteNumber("peakMemoryBytes", server.PeakMemoryBytes);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    /// <summary>The cumulative counts over time; throughput is the difference between consecutive samples.</summary>
+    private static void WriteTimeline(Utf8JsonWriter json, BenchTimeline timeline)
+    {
+        json.WriteStartObject("timeline");
+        json.WriteNumber("intervalSeconds", timeline.Interval.TotalSeconds);
+        json.WriteStartArray("samples");
+        foreach (BenchTimelineSample sample in timeline.Samples)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("seconds", Math.Round(sample.Seconds, 4));
+            json.WriteNumber("sent", sample.Sent);
+            json.WriteNumber("delivered", sample.Delivered);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     /// <summary>The scenario's command-line name.</summary>
@@ -205,6 +354,10 @@ internal sealed record BenchResult(
     private static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
     private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " s";
+
+    private static string Percent(double fraction) => (fraction * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+
+    private static string Mebibytes(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("N1", CultureInfo.InvariantCulture) + " MiB";
 
     private static string Micros(long nanoseconds) => (nanoseconds / 1e3).ToString("N1", CultureInfo.InvariantCulture) + " µs";
 }

@@ -26,12 +26,22 @@ internal sealed class BenchRunner
 
     private readonly BenchSettings _settings;
     private readonly BenchCluster _cluster;
+    private BenchIdentities? _identities;
+    private readonly BenchTimeline _timeline = new();
+    private BenchResources? _resources;
+    private BenchLiveStatus? _current;
 
     public BenchRunner(BenchSettings settings, BenchCluster cluster)
     {
         _settings = settings;
         _cluster = cluster;
     }
+
+    /// <summary>
+    /// The run's counts as of the latest poll, for a live display on another thread; <see langword="null"/> until sending
+    /// starts (while users sign up).
+    /// </summary>
+    public BenchLiveStatus? Current => Volatile.Read(ref _current);
 
     /// <summary>The largest frame the run needs: the default, or more for bodies near 1 MiB.</summary>
     public static int MaxFrameSizeFor(int size) =>
@@ -59,6 +69,8 @@ internal sealed class BenchRunner
                 await pair.Sender.DisposeAsync().ConfigureAwait(false);
                 await pair.Receiver.DisposeAsync().ConfigureAwait(false);
             }
+
+            _identities?.Dispose();
         }
     }
 
@@ -106,7 +118,9 @@ internal sealed class BenchRunner
             cancellationToken.IsCancellationRequested,
             Stopwatch.GetElapsedTime(start, lastSend),
             Stopwatch.GetElapsedTime(start, lastDelivery),
-            latency);
+            latency,
+            _timeline,
+            _resources);
     }
 
     /// <summary>
@@ -116,7 +130,7 @@ internal sealed class BenchRunner
     private async Task<BenchResult> RunGroupAsync(CancellationToken cancellationToken)
     {
         (ChatClient[] clients, string[] names, string run) = await SignUpAsync(_settings.GroupSize, cancellationToken).ConfigureAwait(false);
-        var group = new BenchGroup($"bench-{run}-group", _settings.Size, InFlightLimit, clients, names, _settings.GroupSenders);
+        var group = new BenchGroup($"bench-{run}-group", _settings.Size, InFlightLimit, clients, names, _settings.GroupSenders, _identities);
         long start;
         bool stalled;
         using (var reading = new CancellationTokenSource())
@@ -136,6 +150,9 @@ internal sealed class BenchRunner
                     await admin.AddMemberAsync(group.Name, names[i], cancellationToken).ConfigureAwait(false);
                 }
 
+                // With --e2e only: the group key, wrapped for every member, before the first message.
+                await group.DistributeKeyAsync(cancellationToken).ConfigureAwait(false);
+
                 (start, stalled) = await SendAllAsync(group.Senders, group.Progress, cancellationToken).ConfigureAwait(false);
             }
             finally
@@ -146,6 +163,8 @@ internal sealed class BenchRunner
                 {
                     await client.DisposeAsync().ConfigureAwait(false);
                 }
+
+                _identities?.Dispose();
             }
         }
 
@@ -166,14 +185,18 @@ internal sealed class BenchRunner
             cancellationToken.IsCancellationRequested,
             Stopwatch.GetElapsedTime(start, Math.Max(start, group.LastSend())),
             Stopwatch.GetElapsedTime(start, Math.Max(start, group.LastDelivery())),
-            latency);
+            latency,
+            _timeline,
+            _resources);
     }
 
     /// <summary>Runs every send loop to its end, then waits for the deliveries still on their way; returns the start and whether the run stalled.</summary>
     private async Task<(long Start, bool Stalled)> SendAllAsync(IBenchSender[] senders, Func<BenchProgress> progress, CancellationToken cancellationToken)
     {
         using var sending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await using BenchResourceMonitor resources = BenchResourceMonitor.Start(_cluster.Host, _cluster.Port, serversInProcess: _cluster.SpawnedServers > 0);
         long start = Stopwatch.GetTimestamp();
+        Observe(start, progress());
         var loops = new Task[senders.Length];
         for (int i = 0; i < senders.Length; i++)
         {
@@ -183,7 +206,11 @@ internal sealed class BenchRunner
         Task allSent = Task.WhenAll(loops);
         bool stalled = await WatchAsync(progress, allSent, start, sending, cancellationToken).ConfigureAwait(false);
         await allSent.ConfigureAwait(false);
-        await DrainAsync(progress, cancellationToken).ConfigureAwait(false);
+        await DrainAsync(progress, start, cancellationToken).ConfigureAwait(false);
+        BenchProgress end = progress();
+        _timeline.Complete(Stopwatch.GetElapsedTime(start), end.Sent, end.Delivered);
+        Volatile.Write(ref _current, new BenchLiveStatus(Stopwatch.GetElapsedTime(start), end, Draining: true));
+        _resources = await resources.StopAsync(cancellationToken).ConfigureAwait(false);
         return (start, stalled);
     }
 
@@ -273,7 +300,7 @@ internal sealed class BenchRunner
                 return false;
             }
 
-            long delivered = progress().Delivered;
+            long delivered = Observe(start, progress()).Delivered;
             if (delivered != lastCount)
             {
                 lastCount = delivered;
@@ -290,13 +317,13 @@ internal sealed class BenchRunner
     }
 
     /// <summary>Waits until every sent message is acknowledged and delivered (to every recipient), or until deliveries stop for <see cref="DrainTimeout"/>.</summary>
-    private static async Task DrainAsync(Func<BenchProgress> progress, CancellationToken cancellationToken)
+    private async Task DrainAsync(Func<BenchProgress> progress, long start, CancellationToken cancellationToken)
     {
         long lastCount = -1;
         long lastProgress = Stopwatch.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
-            BenchProgress now = progress();
+            BenchProgress now = Observe(start, progress(), draining: true);
             long settled = now.Acked + now.Failed;
             long delivered = now.Delivered;
             if (settled == now.Sent && delivered == now.Expected)
@@ -326,6 +353,18 @@ internal sealed class BenchRunner
         }
     }
 
+    /// <summary>
+    /// Hands one poll's counts to the timeline and the live display: the watch and drain loops poll anyway (every
+    /// <see cref="PollInterval"/>), so neither costs anything per message.
+    /// </summary>
+    private BenchProgress Observe(long start, BenchProgress now, bool draining = false)
+    {
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+        _timeline.Observe(elapsed, now.Sent, now.Delivered);
+        Volatile.Write(ref _current, new BenchLiveStatus(elapsed, now, draining));
+        return now;
+    }
+
     private static BenchProgress SumOf(BenchPair[] pairs)
     {
         long sent = 0, acked = 0, failed = 0, delivered = 0;
@@ -346,7 +385,15 @@ internal sealed class BenchRunner
         var pairs = new BenchPair[_settings.Pairs];
         for (int i = 0; i < pairs.Length; i++)
         {
-            pairs[i] = new BenchPair(_settings.Scenario, _settings.Size, InFlightLimit, clients[2 * i], names[2 * i], clients[(2 * i) + 1], names[(2 * i) + 1]);
+            // With --e2e, each side seals for the other's keys as the servers publish them.
+            BenchPairKeys? keys = _identities is null
+                ? null
+                : new BenchPairKeys(
+                    _identities[2 * i],
+                    _identities[(2 * i) + 1],
+                    await BenchIdentities.FetchAsync(clients[(2 * i) + 1], names[2 * i], cancellationToken).ConfigureAwait(false),
+                    await BenchIdentities.FetchAsync(clients[2 * i], names[(2 * i) + 1], cancellationToken).ConfigureAwait(false));
+            pairs[i] = new BenchPair(_settings.Scenario, _settings.Size, InFlightLimit, clients[2 * i], names[2 * i], clients[(2 * i) + 1], names[(2 * i) + 1], keys);
         }
 
         return pairs;
@@ -358,6 +405,9 @@ internal sealed class BenchRunner
         string run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         var clients = new ChatClient?[users];
         var names = new string[users];
+
+        // With --e2e every user gets identity keys at sign-up, published and stored wrapped, as a real client's are.
+        _identities = _settings.EndToEnd ? new BenchIdentities(users) : null;
         try
         {
             int batch = Math.Max(1, Environment.ProcessorCount);
@@ -369,7 +419,10 @@ internal sealed class BenchRunner
                 {
                     names[i] = string.Create(CultureInfo.InvariantCulture, $"bench-{run}-{i}");
                     clients[i] = new ChatClient(ClientOptions());
-                    signUps[i - first] = clients[i]!.SignUpAsync(names[i], Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)), AccountKeys.Empty, cancellationToken);
+                    string password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
+                    signUps[i - first] = _identities is null
+                        ? clients[i]!.SignUpAsync(names[i], password, AccountKeys.Empty, cancellationToken)
+                        : _identities.SignUpAsync(clients[i]!, i, names[i], password, cancellationToken);
                 }
 
                 await Task.WhenAll(signUps).ConfigureAwait(false);
@@ -408,7 +461,7 @@ internal sealed class BenchRunner
             BalancerHost = _cluster.Host,
             BalancerPort = _cluster.Port,
             KdfIterations = KdfIterations,
-            MaxFrameSize = MaxFrameSizeFor(_settings.Size),
+            MaxFrameSize = MaxFrameSizeFor(_settings.BodySize),
 
             // Acknowledgements can trail deliveries, and pingpong echoes add their own: room for twice the window.
             OutboxCapacity = (2 * window) + 1024,

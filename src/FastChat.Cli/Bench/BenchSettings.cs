@@ -14,6 +14,12 @@ internal enum BenchScenario
     /// delivery.
     /// </summary>
     Group,
+
+    /// <summary>
+    /// Many concurrent signed-in sessions, held: connect rate, the servers' memory per connection, then a trickle of
+    /// direct messages among them.
+    /// </summary>
+    Connections,
 }
 
 /// <summary>A bench run's settings, as validated from the command line.</summary>
@@ -29,6 +35,10 @@ internal enum BenchScenario
 /// <param name="BalancerPort">The running cluster's balancer port.</param>
 /// <param name="GroupSize">For <see cref="BenchScenario.Group"/>: how many members the group has (each a client of its own); 0 otherwise.</param>
 /// <param name="GroupSenders">For <see cref="BenchScenario.Group"/>: how many of the members send; 0 otherwise.</param>
+/// <param name="Connections">For <see cref="BenchScenario.Connections"/>: how many sessions to open and hold; 0 otherwise.</param>
+/// <param name="Hold">For <see cref="BenchScenario.Connections"/>: how long to hold them once connected (the trickle runs meanwhile).</param>
+/// <param name="Trickle">For <see cref="BenchScenario.Connections"/>: direct messages per second among random held sessions while holding (0 for none).</param>
+/// <param name="EndToEnd">For dm, pingpong and group: whether bodies are really end-to-end encrypted (DESIGN.md §5) rather than opaque random bytes.</param>
 internal sealed record BenchSettings(
     BenchScenario Scenario,
     int Pairs,
@@ -41,7 +51,11 @@ internal sealed record BenchSettings(
     string? BalancerHost,
     int BalancerPort,
     int GroupSize = 0,
-    int GroupSenders = 0)
+    int GroupSenders = 0,
+    int Connections = 0,
+    TimeSpan Hold = default,
+    double Trickle = 0,
+    bool EndToEnd = false)
 {
     /// <summary>The largest group the command accepts.</summary>
     public const int MaxGroupSize = 1000;
@@ -63,6 +77,9 @@ internal sealed record BenchSettings(
 
     /// <summary>Whether the run is an open loop (a fixed rate) rather than a closed one (a window).</summary>
     public bool OpenLoop => Rate is not null;
+
+    /// <summary>The largest body on the wire: <see cref="Size"/>, plus a direct envelope's overhead with <see cref="EndToEnd"/> (a group envelope's is smaller).</summary>
+    public int BodySize => EndToEnd ? Size + FastChat.Client.Crypto.DirectEnvelope.Overhead : Size;
 
     /// <summary>How many send loops share the messages and the rate: the pairs, or the group's senders.</summary>
     public int SenderCount => Scenario == BenchScenario.Group ? GroupSenders : Pairs;

@@ -18,16 +18,19 @@ internal sealed class GroupSender : IBenchSender
     private readonly ChatClient _client;
     private readonly int _receivers;
     private readonly SendTracker _sends;
+    private readonly BenchIdentity? _identity;
     private int[][] _remaining = new int[4][];
     private long _issued;
 
-    public GroupSender(BenchGroup group, int size, int window, ChatClient client, int receivers)
+    /// <param name="identity">With <c>--e2e</c>, the sender's identity (messages are sealed under the group's key); <see langword="null"/> sends opaque random bodies.</param>
+    public GroupSender(BenchGroup group, int size, int window, ChatClient client, int receivers, BenchIdentity? identity = null)
     {
         _group = group;
         _client = client;
         _receivers = receivers;
+        _identity = identity;
         Window = new SemaphoreSlim(window, window);
-        _sends = new SendTracker(size, prefill: Math.Min(window, 16));
+        _sends = new SendTracker(size, prefill: Math.Min(window, 16), plaintext: identity is not null);
     }
 
     /// <inheritdoc/>
@@ -68,9 +71,12 @@ internal sealed class GroupSender : IBenchSender
         Task<MessageId> sending;
         try
         {
-            // Key epoch 0: the bodies are opaque here and the server relays them whatever epoch they name. Not the
-            // run's token: a message already on its way at the end of sending should still arrive.
-            sending = _client.SendGroupAsync(_group.Name, 0, body.Bytes, CancellationToken.None);
+            // Opaque bodies go under key epoch 0 (the server relays whatever epoch a message names); sealed ones under
+            // the group key's. Not the run's token: a message already on its way at the end of sending should still
+            // arrive.
+            sending = _identity is null
+                ? _client.SendGroupAsync(_group.Name, 0, body.Bytes, CancellationToken.None)
+                : BenchE2e.SendGroup(_client, _identity, _group.Name, _group.SendingKey!, body.Bytes);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ChatException or ObjectDisposedException)
         {

@@ -130,6 +130,43 @@ internal sealed class LatencyHistogram
         return _max;
     }
 
+    /// <summary>
+    /// The percentile distribution, for plotting: the point (0, <see cref="Min"/>), then one point per non-empty bucket
+    /// in increasing order, (the percentage of values up to and including that bucket, the bucket's value as
+    /// <see cref="ValueAtPercentile"/> reports it), the last being (100, <see cref="Max"/>). Empty when nothing was
+    /// recorded. One pass over the buckets; the only allocation is the result.
+    /// </summary>
+    public (double Percentile, long Value)[] PercentileDistribution()
+    {
+        if (_count == 0)
+        {
+            return [];
+        }
+
+        int occupied = 0;
+        for (int i = 0; i < BucketCount; i++)
+        {
+            occupied += _counts[i] != 0 ? 1 : 0;
+        }
+
+        var points = new (double Percentile, long Value)[occupied + 1];
+        points[0] = (0, Min);
+        long seen = 0;
+        int next = 1;
+        for (int i = 0; i < BucketCount && next < points.Length; i++)
+        {
+            if (_counts[i] == 0)
+            {
+                continue;
+            }
+
+            seen += _counts[i];
+            points[next++] = seen >= _count ? (100, _max) : (100.0 * seen / _count, Math.Clamp(MiddleOf(i), Min, _max));
+        }
+
+        return points;
+    }
+
     /// <summary>The bucket of a value: exact below 256, else octave and the 7 bits below its top bit.</summary>
     internal static int IndexOf(long value)
     {

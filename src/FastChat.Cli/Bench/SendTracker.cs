@@ -26,6 +26,7 @@ internal sealed class SendTracker
 
     private readonly ConcurrentQueue<Body> _free = new();
     private readonly int _size;
+    private readonly bool _plaintext;
     private long _sent;
     private long _acked;
     private long _failed;
@@ -33,12 +34,14 @@ internal sealed class SendTracker
 
     /// <param name="size">The body size in bytes.</param>
     /// <param name="prefill">How many bodies to make up front (the usual in-flight count); more are made only if acknowledgements lag.</param>
-    public SendTracker(int size, int prefill)
+    /// <param name="plaintext">Whether the bodies are plaintext to encrypt (<c>--e2e</c>: readable text after the header) rather than opaque random bytes.</param>
+    public SendTracker(int size, int prefill, bool plaintext = false)
     {
         _size = size;
+        _plaintext = plaintext;
         for (int i = 0; i < prefill; i++)
         {
-            _free.Enqueue(new Body(this, size));
+            _free.Enqueue(new Body(this, size, plaintext));
         }
     }
 
@@ -57,7 +60,7 @@ internal sealed class SendTracker
     {
         if (!_free.TryDequeue(out Body? body))
         {
-            body = new Body(this, _size);
+            body = new Body(this, _size, _plaintext);
         }
 
         Span<byte> header = body.Bytes.AsSpan(0, BenchSettings.HeaderSize);
@@ -91,13 +94,21 @@ internal sealed class SendTracker
     /// <summary>A reusable message body.</summary>
     internal sealed class Body
     {
-        public Body(SendTracker owner, int size)
+        public Body(SendTracker owner, int size, bool plaintext)
         {
             Owner = owner;
             Bytes = new byte[size];
 
-            // Opaque random bytes, as ciphertext would be; the header is overwritten per send.
-            RandomNumberGenerator.Fill(Bytes);
+            // The header is overwritten per send. Plaintext is readable text (so a test can look for it in what the
+            // servers see); otherwise opaque random bytes, as ciphertext would be.
+            if (plaintext)
+            {
+                BenchE2e.FillPlaintext(Bytes);
+            }
+            else
+            {
+                RandomNumberGenerator.Fill(Bytes);
+            }
         }
 
         public SendTracker Owner { get; }

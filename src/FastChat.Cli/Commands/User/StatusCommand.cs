@@ -1,11 +1,6 @@
-using System.Buffers;
 using System.CommandLine;
 using System.Globalization;
-using System.Threading.Channels;
-using FastChat.Protocol;
-using FastChat.Protocol.MessagePack;
 using FastChat.Protocol.Messages;
-using FastChat.Transport;
 using Spectre.Console;
 
 namespace FastChat.Cli.Commands.User;
@@ -18,8 +13,6 @@ namespace FastChat.Cli.Commands.User;
 internal static class StatusCommand
 {
     private const int RedirectedWidth = 240;
-
-    private static readonly TimeSpan s_replyTimeout = TimeSpan.FromSeconds(10);
 
     public static Command Create()
     {
@@ -38,10 +31,9 @@ internal static class StatusCommand
         {
             (string host, int port) = parse.GetValue(balancer) ?? (UserCommandOptions.DefaultBalancerHost, UserCommandOptions.DefaultBalancerPort);
             var output = new Output(parse.GetValue(json));
-            string target = UserCommandOptions.Describe((host, port));
             try
             {
-                IReadOnlyList<ServerStatus> servers = await QueryAsync(host, port, target, cancellationToken).ConfigureAwait(false);
+                IReadOnlyList<ServerStatus> servers = await QueryAsync(host, port, cancellationToken).ConfigureAwait(false);
                 Print(output, servers, DateTime.UtcNow);
                 return ExitCodes.Success;
             }
@@ -50,7 +42,7 @@ internal static class StatusCommand
                 output.Error("interrupted.");
                 return ExitCodes.Failure;
             }
-            catch (StatusException ex)
+            catch (ClusterStatusException ex)
             {
                 output.Error(ex.Message);
                 return ExitCodes.Failure;
@@ -60,53 +52,10 @@ internal static class StatusCommand
         return command;
     }
 
-    private static async Task<IReadOnlyList<ServerStatus>> QueryAsync(string host, int port, string target, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<ServerStatus>> QueryAsync(string host, int port, CancellationToken cancellationToken)
     {
-        FastChatConnection connection;
-        try
-        {
-            connection = await FastChatConnector.ConnectAsync(host, port, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is FastChatException or System.Net.Sockets.SocketException)
-        {
-            throw new StatusException($"cannot reach the balancer at {target}: {ex.GetBaseException().Message.TrimEnd('.')}.");
-        }
-
-        await using var framed = new FramedConnection(connection);
-        var replies = new ReplyHandler();
-        Task reading = replies.RunAsync(framed, cancellationToken);
-        try
-        {
-            Send(framed, 1, new Hello { ProtocolVersion = ProtocolConstants.ProtocolVersion, Role = PeerRole.Client, Features = [], Agent = "fastchat-status" });
-            Send(framed, 2, default(ClusterStatusRequest));
-            while (true)
-            {
-                Reply reply = await replies.NextAsync(cancellationToken).ConfigureAwait(false);
-                switch (reply.Opcode)
-                {
-                    case Opcode.ClusterStatus:
-                        return reply.Servers;
-                    case Opcode.Error:
-                        throw new StatusException($"the balancer at {target} refused the status request: {ExitCodes.Sentence(reply.ErrorMessage)}");
-                    default:
-                        // Its Hello, and anything else it may say first.
-                        continue;
-                }
-            }
-        }
-        catch (TimeoutException)
-        {
-            throw new StatusException($"the balancer at {target} did not answer within {s_replyTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s.");
-        }
-        catch (ChannelClosedException)
-        {
-            throw new StatusException($"the balancer at {target} closed the connection ({framed.CloseReason}); is it a FastChat balancer?");
-        }
-        finally
-        {
-            await framed.CloseAsync().ConfigureAwait(false);
-            await reading.WaitAsync(s_replyTimeout, CancellationToken.None).ConfigureAwait(false);
-        }
+        await using ClusterStatusQuery query = await ClusterStatusQuery.ConnectAsync(host, port, "fastchat-status", cancellationToken).ConfigureAwait(false);
+        return await query.QueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static void Print(Output output, IReadOnlyList<ServerStatus> servers, DateTime now)
@@ -181,52 +130,4 @@ internal static class StatusCommand
     private static Text Cell(string text) => new(text);
 
     private static string Endpoint(ServerStatus server) => UserCommandOptions.Describe((server.Host, server.Port));
-
-    private static void Send<T>(FramedConnection connection, uint requestId, in T message)
-        where T : struct, IMessage<T>
-    {
-        connection.TryWriteMessage(requestId, in message);
-        connection.TryFlush();
-    }
-
-    private readonly record struct Reply(Opcode Opcode, IReadOnlyList<ServerStatus> Servers, string ErrorMessage);
-
-    /// <summary>A failure of the status query, already phrased as the sentence to print.</summary>
-    private sealed class StatusException(string message) : Exception(message);
-
-    // Decodes replies on the read loop; ServerStatus holds strings and numbers only, so nothing borrows the payload.
-    private sealed class ReplyHandler : IFrameHandler
-    {
-        private readonly Channel<Reply> _replies = Channel.CreateUnbounded<Reply>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-
-        public async ValueTask<Reply> NextAsync(CancellationToken cancellationToken) =>
-            await _replies.Reader.ReadAsync(cancellationToken).AsTask().WaitAsync(s_replyTimeout, cancellationToken).ConfigureAwait(false);
-
-        public ValueTask OnFrameAsync(FramedConnection connection, ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
-        {
-            var reader = new MessagePackReader(payload);
-            MessageHeader header = MessageSerializer.ReadHeader(ref reader);
-            Reply reply = header.Opcode switch
-            {
-                Opcode.ClusterStatus => new Reply(Opcode.ClusterStatus, MessageSerializer.ReadBody<ClusterStatus>(ref reader, header).Servers, string.Empty),
-                Opcode.Error => new Reply(Opcode.Error, [], MessageSerializer.ReadBody<Error>(ref reader, header).Message),
-                _ => new Reply(header.Opcode, [], string.Empty),
-            };
-            _replies.Writer.TryWrite(reply);
-            return default;
-        }
-
-        /// <summary>Runs the read loop; once it ends, waiting for a reply fails at once instead of timing out.</summary>
-        public async Task RunAsync(FramedConnection connection, CancellationToken cancellationToken)
-        {
-            try
-            {
-                await connection.RunAsync(this, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _replies.Writer.TryComplete();
-            }
-        }
-    }
 }
