@@ -39,8 +39,8 @@ internal sealed class BenchPair : IBenchSender
         SenderName = senderName;
         Receiver = receiver;
         ReceiverName = receiverName;
-        Window = new SemaphoreSlim(window, window);
-        _sends = new SendTracker(size, prefill: Math.Min(window, 16), plaintext: keys is not null);
+        Window = new InFlightWindow(window);
+        _sends = new SendTracker(size, prefill: Math.Min(window, 16), plaintext: keys is not null, Window);
         _keys = keys;
         if (keys is not null)
         {
@@ -58,7 +58,7 @@ internal sealed class BenchPair : IBenchSender
     public string ReceiverName { get; }
 
     /// <inheritdoc/>
-    public SemaphoreSlim Window { get; }
+    public InFlightWindow Window { get; }
 
     /// <summary>The latencies this pair measured (written by one reader only: the receiver's for dm, the sender's for pingpong).</summary>
     public LatencyHistogram Latency { get; } = new();
@@ -90,6 +90,9 @@ internal sealed class BenchPair : IBenchSender
     {
         // Published before the send so that a receiver never takes this sequence for one that was not sent.
         long sequence = _issued;
+
+        // Two completions: the delivery (dm) or the echo's return (pingpong), and the server's ack of the send.
+        Window.Issue(sequence, 2);
         Volatile.Write(ref _issued, sequence + 1);
         SendTracker.Body body = _sends.Begin(intendedTimestamp, sequence);
         Task<MessageId> sending;
@@ -172,7 +175,7 @@ internal sealed class BenchPair : IBenchSender
         if (_scenario == BenchScenario.Dm || atSender)
         {
             Latency.Record((long)((now - intended) * NanosecondsPerTick));
-            Window.Release();
+            Window.Complete(sequence);
         }
     }
 

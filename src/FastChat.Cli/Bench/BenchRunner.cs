@@ -463,7 +463,8 @@ internal sealed class BenchRunner
             KdfIterations = KdfIterations,
             MaxFrameSize = MaxFrameSizeFor(_settings.BodySize),
 
-            // Acknowledgements can trail deliveries, and pingpong echoes add their own: room for twice the window.
+            // A message leaves the window only once acknowledged, so a sender's outbox holds at most a window; a
+            // pingpong receiver's echoes add at most another. The margin is slack, never reached in a healthy run.
             OutboxCapacity = (2 * window) + 1024,
             RequestTimeout = TimeSpan.FromSeconds(30),
         };

@@ -26,7 +26,7 @@ internal enum BenchScenario
 /// <param name="Scenario">The scenario.</param>
 /// <param name="Pairs">How many sender/receiver pairs (each side a client of its own).</param>
 /// <param name="Size">The body size in bytes (at least 16: the intended send time and the sequence number).</param>
-/// <param name="Window">Closed loop: how many messages of a pair (or of a group sender) may be in flight (sent, not yet received by every recipient).</param>
+/// <param name="Window">Closed loop: how many messages of a pair (or of a group sender) may be in flight (sent, and not yet both received by every recipient and acknowledged by the server).</param>
 /// <param name="Rate">Open loop: messages per second over all pairs (or group senders); <see langword="null"/> runs the closed loop.</param>
 /// <param name="Messages">How many messages to send over all pairs (or group senders); <see langword="null"/> when only the duration bounds the run.</param>
 /// <param name="Duration">How long to send; <see langword="null"/> when only the message count bounds the run.</param>

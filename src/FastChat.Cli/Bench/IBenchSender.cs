@@ -3,8 +3,8 @@ namespace FastChat.Cli.Bench;
 /// <summary>What the send loop drives: a pair's sender or a group's.</summary>
 internal interface IBenchSender
 {
-    /// <summary>The messages in flight: taken before a send, given back when the message completes its trip.</summary>
-    SemaphoreSlim Window { get; }
+    /// <summary>The messages in flight: taken before a send, given back when the message is delivered and acknowledged.</summary>
+    InFlightWindow Window { get; }
 
     /// <summary>Sends the next message; the caller holds a window slot.</summary>
     /// <param name="intendedTimestamp">When the message was meant to go (closed loop: now), a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</param>

@@ -17,16 +17,28 @@ internal sealed class SendTracker
     {
         Body? body = state as Body;
         SendTracker tracker = body?.Owner ?? (SendTracker)state!;
-        Interlocked.Increment(ref sending.IsCompletedSuccessfully ? ref tracker._acked : ref tracker._failed);
+        bool acked = sending.IsCompletedSuccessfully;
+        Interlocked.Increment(ref acked ? ref tracker._acked : ref tracker._failed);
         if (body is not null)
         {
+            // Read before the body goes back: the next send overwrites it.
+            long sequence = body.Sequence;
             tracker._free.Enqueue(body);
+            if (acked)
+            {
+                tracker._window?.Complete(sequence);
+            }
+            else
+            {
+                tracker._window?.Abandon(sequence);
+            }
         }
     };
 
     private readonly ConcurrentQueue<Body> _free = new();
     private readonly int _size;
     private readonly bool _plaintext;
+    private readonly InFlightWindow? _window;
     private long _sent;
     private long _acked;
     private long _failed;
@@ -35,8 +47,10 @@ internal sealed class SendTracker
     /// <param name="size">The body size in bytes.</param>
     /// <param name="prefill">How many bodies to make up front (the usual in-flight count); more are made only if acknowledgements lag.</param>
     /// <param name="plaintext">Whether the bodies are plaintext to encrypt (<c>--e2e</c>: readable text after the header) rather than opaque random bytes.</param>
-    public SendTracker(int size, int prefill, bool plaintext = false)
+    /// <param name="window">The window whose messages' acknowledgements (or failures) this tracker reports, if any.</param>
+    public SendTracker(int size, int prefill, bool plaintext = false, InFlightWindow? window = null)
     {
+        _window = window;
         _size = size;
         _plaintext = plaintext;
         for (int i = 0; i < prefill; i++)
@@ -66,6 +80,7 @@ internal sealed class SendTracker
         Span<byte> header = body.Bytes.AsSpan(0, BenchSettings.HeaderSize);
         BinaryPrimitives.WriteInt64LittleEndian(header, intendedTimestamp);
         BinaryPrimitives.WriteInt64LittleEndian(header[8..], sequence);
+        body.Sequence = sequence;
         CountSend();
         return body;
     }
@@ -83,7 +98,9 @@ internal sealed class SendTracker
         Interlocked.Increment(ref _failed);
         if (body is not null)
         {
+            long sequence = body.Sequence;
             _free.Enqueue(body);
+            _window?.Abandon(sequence);
         }
     }
 
@@ -114,5 +131,8 @@ internal sealed class SendTracker
         public SendTracker Owner { get; }
 
         public byte[] Bytes { get; }
+
+        /// <summary>The sequence number of the send using this body.</summary>
+        public long Sequence { get; set; }
     }
 }

@@ -69,7 +69,7 @@ internal static class BenchCommand
         var senders = new Option<int?>("--senders") { Description = "group: how many of the members send (1 to the group size; default 1).", HelpName = "S" };
         var size = new Option<int>("--size") { Description = $"The body size in bytes, random and opaque ({BenchSettings.HeaderSize}-{BenchSettings.MaxSize}; the first 16 carry the send time and a sequence number).", HelpName = "BYTES", DefaultValueFactory = _ => 256 };
         Range(size, BenchSettings.HeaderSize, BenchSettings.MaxSize);
-        var window = new Option<int>("--window") { Description = $"Closed loop: how many messages per pair (or group sender) may be in flight, sent but not yet received by every recipient (1-{MaxWindow}).", HelpName = "N", DefaultValueFactory = _ => 64 };
+        var window = new Option<int>("--window") { Description = $"Closed loop: how many messages per pair (or group sender) may be in flight: sent, and not yet both received by every recipient and acknowledged by the server (1-{MaxWindow}).", HelpName = "N", DefaultValueFactory = _ => 64 };
         Range(window, 1, MaxWindow);
         var rate = new Option<double?>("--rate")
         {
