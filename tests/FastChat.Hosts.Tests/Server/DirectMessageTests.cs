@@ -1,6 +1,7 @@
 using System.Buffers;
 using FastChat.Hosts.Storage;
 using FastChat.Hosts.Tests.TestSupport;
+using FastChat.Protocol.MessagePack;
 using FastChat.Protocol.Messages;
 
 namespace FastChat.Hosts.Tests.Server;
@@ -31,6 +32,51 @@ public sealed class DirectMessageTests
         Delivered delivered = await alice.ReadAsync<Delivered>();
         Assert.Equal(sent.Id, delivered.Id);
         Assert.Equal("bob", delivered.Recipient);
+    }
+
+    /// <summary>
+    /// Guards the relay's forwarding of a message it does not re-encode: a newer client's extra fields and non-minimal
+    /// (but valid) encodings reach the recipient as the same message, with the sender filled in and only the known fields.
+    /// </summary>
+    [Fact]
+    public async Task DirectMessage_FromNewerClientWithExtraFields_IsForwardedWithSenderAndKnownFieldsOnly()
+    {
+        await using ServerHarness harness = await ServerHarness.StartAsync();
+        await harness.CreateUsersAsync("alice", "bob");
+        await using RawClient alice = await harness.SignInAsync("alice");
+        await using RawClient bob = await harness.SignInAsync("bob");
+
+        DirectMessage sent = TestMessages.Direct("bob", "from the future");
+        var payload = new ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(payload);
+        writer.WriteArrayHeader(2 + DirectMessage.FieldCount + 2);
+        writer.Write((uint)Opcode.DirectMessage);
+        writer.Write(alice.NextRequestId());
+        writer.Write(sent.Id.ToByteArray());
+        writer.WriteNil();
+
+        // "bob" as str 8 rather than fixstr: valid MessagePack, just not the shortest form.
+        writer.WriteRaw([0xd9, 3, (byte)'b', (byte)'o', (byte)'b']);
+        writer.Write(sent.SentAt);
+        writer.Write(sent.Body);
+        writer.Write("a field from a later version");
+        writer.Write(12345);
+        writer.Flush();
+        await alice.SendFrameAsync(payload.WrittenMemory);
+
+        RawFrame frame = await bob.ReadFrameAsync();
+        Assert.Equal(Opcode.DirectMessage, frame.Opcode);
+        var reader = new MessagePackReader(new ReadOnlySequence<byte>(frame.Payload));
+        Assert.Equal(2 + DirectMessage.FieldCount, reader.ReadArrayHeader());
+        DirectMessage received = frame.As<DirectMessage>();
+        Assert.Equal(sent.Id, received.Id);
+        Assert.Equal("alice", received.Sender);
+        Assert.Equal("bob", received.Recipient);
+        Assert.Equal(sent.SentAt, received.SentAt);
+        Assert.Equal(sent.Body.ToArray(), received.Body.ToArray());
+
+        await bob.SendAsync(new Ack { Id = received.Id });
+        Assert.Equal(sent.Id, (await alice.ReadAsync<Ack>()).Id);
     }
 
     [Fact]

@@ -83,7 +83,7 @@ internal sealed partial class ClientSession
         switch (header.Opcode)
         {
             case Opcode.DirectMessage:
-                if (!TryRead(ref reader, in header, out DirectMessage direct) || !CheckSender(direct.Sender, requestId))
+                if (!TryReadRoute(ref reader, in header, out DirectMessageRoute direct) || !CheckSender(direct.Sender, requestId))
                 {
                     return default;
                 }
@@ -225,6 +225,23 @@ internal sealed partial class ClientSession
             ServerLog.BadMessage(_context.Logger, _connection.Id, header.Opcode, ex.Message);
             WriteError(header.RequestId, ErrorCode.ProtocolViolation, ex.Message);
             message = default;
+            return false;
+        }
+    }
+
+    // As TryRead, for a direct message read only as far as routing it needs (it is forwarded, not re-encoded).
+    private bool TryReadRoute(ref MessagePackReader reader, in MessageHeader header, out DirectMessageRoute route)
+    {
+        try
+        {
+            route = DirectMessageRoute.Read(ref reader, in header);
+            return true;
+        }
+        catch (ProtocolViolationException ex)
+        {
+            ServerLog.BadMessage(_context.Logger, _connection.Id, header.Opcode, ex.Message);
+            WriteError(header.RequestId, ErrorCode.ProtocolViolation, ex.Message);
+            route = default;
             return false;
         }
     }

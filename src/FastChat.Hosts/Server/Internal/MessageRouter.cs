@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using FastChat.Hosts.Storage;
+using FastChat.Protocol.MessagePack;
 using FastChat.Protocol.Messages;
 using FastChat.Transport;
 
@@ -14,7 +15,8 @@ namespace FastChat.Hosts.Server.Internal;
 /// </summary>
 /// <remarks>
 /// The live local path (recipient online here) is synchronous and allocates nothing but the pooled payload copy: the
-/// message is re-encoded once with its sender filled in, and those bytes are written to every recipient. Everything
+/// message is re-encoded once with its sender filled in (a direct message only in part: its recipient, timestamp and
+/// body are copied as received), and those bytes are written to every recipient. Everything
 /// else (store, peers, presence look-ups) is on async slow paths.
 /// </remarks>
 internal sealed class MessageRouter
@@ -28,10 +30,9 @@ internal sealed class MessageRouter
     // ---- Direct messages ----------------------------------------------------------------------------------
 
     /// <summary>Routes a direct message from a signed-in client; the sender gets <c>Ack</c> (and <c>Delivered</c>) or an error.</summary>
-    public ValueTask RouteDirectAsync(ClientSession sender, uint requestId, in DirectMessage message, long payloadLength, FlushBatch batch, CancellationToken cancellationToken)
+    public ValueTask RouteDirectAsync(ClientSession sender, uint requestId, in DirectMessageRoute message, long payloadLength, FlushBatch batch, CancellationToken cancellationToken)
     {
-        DirectMessage stamped = message with { Sender = sender.UserName };
-        PayloadBuffer? payload = Encode(sender, requestId, in stamped, payloadLength, batch);
+        PayloadBuffer? payload = EncodeDirect(sender, requestId, in message, payloadLength, batch);
         if (payload is null)
         {
             return default;
@@ -739,8 +740,29 @@ internal sealed class MessageRouter
         where T : struct, IMessage<T>
     {
         _context.Metrics.MessageReceived();
-        PayloadBuffer payload = PayloadBuffer.Rent((int)Math.Min(payloadLength + sender.UserName.Length + 8, int.MaxValue));
+        PayloadBuffer payload = RentPayload(sender, payloadLength);
         MessageSerializer.WritePayload(payload, 0, in message);
+        return CheckSize(payload, sender, requestId, batch);
+    }
+
+    // As Encode, but only the id and the sender are encoded: the recipient, timestamp and body are copied as received,
+    // which saves decoding them into a DirectMessage and encoding them again (the relay's busiest path).
+    private PayloadBuffer? EncodeDirect(ClientSession sender, uint requestId, in DirectMessageRoute message, long payloadLength, FlushBatch batch)
+    {
+        _context.Metrics.MessageReceived();
+        PayloadBuffer payload = RentPayload(sender, payloadLength);
+        var writer = new MessagePackWriter(payload);
+        message.WriteStamped(ref writer, 0, sender.UserName);
+        writer.Flush();
+        return CheckSize(payload, sender, requestId, batch);
+    }
+
+    // Room for the message as received plus the sender's name (and its longer string header): no growing on the way.
+    private static PayloadBuffer RentPayload(ClientSession sender, long payloadLength) =>
+        PayloadBuffer.Rent((int)Math.Min(payloadLength + sender.UserName.Length + 8, int.MaxValue));
+
+    private PayloadBuffer? CheckSize(PayloadBuffer payload, ClientSession sender, uint requestId, FlushBatch batch)
+    {
         if (payload.Length > _context.Options.MaxFrameSize)
         {
             payload.Release();
