@@ -4,7 +4,8 @@
 #
 # Starts every target once, then for each workload runs the rounds interleaved (fastchat nats redis signalr raw,
 # fastchat nats ...), so that the machine's drift hits every target alike; reports medians and spreads of the rounds
-# and FastChat's ratio to each target. Stops every server it started, however it exits. See bench/compare/README.md.
+# and FastChat's ratio to each target. fastchat speaks the protocol directly; fastchat-sdk (only when asked for) is the
+# same server through the client SDK. Stops every server it started, however it exits. See bench/compare/README.md.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -14,7 +15,8 @@ usage() {
   cat <<'EOF'
 usage: bench/compare/run.sh [options]
   --quick             a smoke test: 1 round, 1 s measured after 0.5 s warm-up, small sizes for the big workloads
-  --targets LIST      comma-separated, from fastchat,nats,redis,signalr,raw (default: all)
+  --targets LIST      comma-separated, from fastchat,fastchat-sdk,nats,redis,signalr,raw
+                      (default: fastchat,nats,redis,signalr,raw; fastchat-sdk is FastChat through its client SDK)
   --workloads LIST    comma-separated, from dm-p1-64,dm-p16-64,dm-p256-64,dm-p1-1k,dm-p16-1k,dm-p256-1k,
                       group-g10,group-g100,group-g1000,pingpong (default: all)
   --rounds N          rounds per workload and target, interleaved (default 3; medians need at least 3)
@@ -128,13 +130,16 @@ wait_port() {
   echo "run.sh: $1 did not listen on $2 within 60 s" >&2; return 1
 }
 
-if has_target fastchat; then
+if has_target fastchat || has_target fastchat-sdk; then
   # One chat server in one process, so the CPU time is one pid's; large groups allowed for G=1000 (plus senders).
+  # fastchat and fastchat-sdk are two clients of the same server.
   FastChat__Server__GroupMemberLimit=2000 dotnet "$root/src/FastChat.Cli/bin/Release/net10.0/fastchat.dll" serve \
     --data "$work/fastchat" --port 0 --servers 1 >"$work/fastchat.log" 2>&1 &
   pid[fastchat]=$!
   wait_for fastchat "$work/fastchat.log" '^fastchat: ready'
   endpoint[fastchat]="$(grep -oE 'balancer listening on [0-9.]+:[0-9]+' "$work/fastchat.log" | head -1 | awk '{print $4}')"
+  pid[fastchat-sdk]="${pid[fastchat]}"
+  endpoint[fastchat-sdk]="${endpoint[fastchat]}"
 fi
 if has_target nats; then
   port="$(free_port)"
@@ -222,7 +227,7 @@ version_of() { "$@" 2>/dev/null | head -1 || true; }
   echo "- Runtime: .NET SDK $(dotnet --version); commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$root" diff --quiet 2>/dev/null || echo ' (with local changes)')"
   has_target nats && echo "- nats-server: $(version_of nats-server --version | sed 's/^nats-server: //')"
   has_target redis && echo "- redis-server: $(version_of redis-server --version | sed 's/ sha=.*//')"
-  echo "- Run: $rounds round(s) per workload and target, interleaved; ${seconds} s measured after ${warmup} s warm-up; everything on loopback, load generator on the same machine; FastChat is \`fastchat serve --servers 1\` (SQLite) and its numbers include its acknowledgements"
+  echo "- Run: $rounds round(s) per workload and target, interleaved; ${seconds} s measured after ${warmup} s warm-up; everything on loopback, load generator on the same machine; FastChat is \`fastchat serve --servers 1\` (SQLite) and its numbers include its acknowledgements; fastchat speaks its protocol directly, fastchat-sdk goes through its client SDK"
   echo
   dotnet "$generator" report "$results"
   echo

@@ -1,3 +1,4 @@
+using FastChat.Compare.Targets;
 using FastChat.Compare.Workloads;
 
 namespace FastChat.Compare.Tests;
@@ -55,5 +56,18 @@ public sealed class ToolTests
         Assert.Equal(1, options.Workload.Window);
         Assert.Equal(WorkloadKind.PingPong, options.Workload.Kind);
         Assert.Equal([1, 2], options.ServerPids);
+    }
+
+    /// <summary>Guards the target names: fastchat is the protocol-level adapter, fastchat-sdk the client SDK one.</summary>
+    [Theory]
+    [InlineData("fastchat", typeof(FastChatWireTarget))]
+    [InlineData("fastchat-sdk", typeof(FastChatTarget))]
+    public void Options_FastChatTargets_MakeTheirAdapter(string name, Type expected)
+    {
+        CompareOptions options = CompareOptions.Parse(["--target", name, "--endpoint", "127.0.0.1:9", "--workload", "dm"]);
+        ITarget target = options.CreateTarget();
+        Assert.IsType(expected, target);
+        Assert.Equal(name, target.Name);
+        Assert.True(target.IsAcked);
     }
 }

@@ -10,7 +10,7 @@ internal sealed class CompareOptions
 {
     /// <summary>The usage text.</summary>
     public const string Usage = """
-        usage: fastchat-compare --target fastchat|nats|redis|signalr|raw --endpoint HOST:PORT
+        usage: fastchat-compare --target fastchat|fastchat-sdk|nats|redis|signalr|raw --endpoint HOST:PORT
                                 --workload dm|group|pingpong [options]
           --pairs P          dm, pingpong: sender/receiver pairs (default 16; pingpong 1)
           --group-size G     group: receivers (default 100)
@@ -60,9 +60,9 @@ internal sealed class CompareOptions
         }
 
         string target = Take(values, "target") ?? throw new ArgumentException("--target is required.");
-        if (target is not ("fastchat" or "nats" or "redis" or "signalr" or "raw"))
+        if (target is not ("fastchat" or "fastchat-sdk" or "nats" or "redis" or "signalr" or "raw"))
         {
-            throw new ArgumentException($"--target must be fastchat, nats, redis, signalr or raw, not '{target}'.");
+            throw new ArgumentException($"--target must be fastchat, fastchat-sdk, nats, redis, signalr or raw, not '{target}'.");
         }
 
         string endpoint = Take(values, "endpoint") ?? throw new ArgumentException("--endpoint HOST:PORT is required.");
@@ -131,6 +131,11 @@ internal sealed class CompareOptions
     public ITarget CreateTarget()
     {
         if (Target == "fastchat")
+        {
+            return new FastChatWireTarget(Host, Port, Workload.Size);
+        }
+
+        if (Target == "fastchat-sdk")
         {
             return new FastChatTarget(Host, Port, Workload.Window, Workload.Size);
         }

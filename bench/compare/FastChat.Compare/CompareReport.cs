@@ -11,7 +11,7 @@ namespace FastChat.Compare;
 /// </summary>
 internal static class CompareReport
 {
-    private static readonly string[] TargetOrder = ["fastchat", "nats", "redis", "signalr", "raw"];
+    private static readonly string[] TargetOrder = ["fastchat", "fastchat-sdk", "nats", "redis", "signalr", "raw"];
 
     /// <summary>The markdown for <paramref name="lines"/> (one JSON object per line; blank lines skipped).</summary>
     /// <exception cref="InvalidDataException">A line is not a result object.</exception>

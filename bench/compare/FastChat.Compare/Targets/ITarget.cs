@@ -84,7 +84,7 @@ internal interface IPeer : IAsyncDisposable
 /// <summary>A system under comparison: makes connections and, for a group, forms it.</summary>
 internal interface ITarget
 {
-    /// <summary>The target's name in results (fastchat, nats, redis, signalr, raw).</summary>
+    /// <summary>The target's name in results (fastchat, fastchat-sdk, nats, redis, signalr, raw).</summary>
     string Name { get; }
 
     /// <summary>Whether every publish is confirmed by the target (FastChat's acknowledgements), counted in the results.</summary>
