@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using FastChat.Client.Internal;
@@ -22,18 +23,29 @@ public sealed partial class ChatClient
     public async IAsyncEnumerable<ChatEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ChannelReader<QueuedEvent> reader = _events.Reader;
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        AckCoalescer? acks = _options.AutoAck ? new AckCoalescer(this) : null;
+        try
         {
-            while (reader.TryRead(out QueuedEvent item))
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (_options.AutoAck && item.Event is IncomingMessage message)
+                while (reader.TryRead(out QueuedEvent item))
                 {
-                    // Acknowledged as it reaches the application, never before: nothing still queued is acked.
-                    Acknowledge(message.Id, item.Source);
+                    if (acks is not null && item.Event is IncomingMessage message)
+                    {
+                        // Acknowledged as it reaches the application, never before: nothing still queued is acked.
+                        acks.Add(message.Id, item.Source);
+                    }
+
+                    yield return item.Event;
                 }
 
-                yield return item.Event;
+                // Everything that was ready has been handed over: its acks leave together.
+                acks?.Send();
             }
+        }
+        finally
+        {
+            acks?.Send();
         }
     }
 
@@ -130,16 +142,68 @@ public sealed partial class ChatClient
         }
     }
 
-    private void Acknowledge(MessageId id, ServerSession? source)
+    /// <summary>
+    /// Collects the acks of the messages one reader hands over while more are ready, and sends them together: one
+    /// <c>AckBatch</c> when the server negotiated it. An ack waits at most until the reader comes back for the next
+    /// event and finds none ready, <see cref="MaxIds"/> waiting, or the oldest waiting longer than <see cref="MaxDelayMilliseconds"/>.
+    /// </summary>
+    private sealed class AckCoalescer
     {
-        _recent.MarkAcknowledged(id);
+        private const int MaxIds = 64;
+        private const long MaxDelayMilliseconds = 20;
 
-        // The server that delivered it is the one waiting for the ack; after a reconnect, the current one deletes the
-        // stored copy instead.
-        ServerSession? session = source is { IsEnded: false } ? source : _session;
-        if (session is not null && session.TryWriteAck(id))
+        private readonly ChatClient _client;
+        private readonly MessageId[] _ids = new MessageId[MaxIds];
+        private ServerSession? _session;
+        private int _count;
+        private long _firstAt;
+
+        public AckCoalescer(ChatClient client) => _client = client;
+
+        public void Add(MessageId id, ServerSession? source)
         {
-            session.TryFlush();
+            _client._recent.MarkAcknowledged(id);
+
+            // The server that delivered it is the one waiting for the ack; after a reconnect, the current one deletes
+            // the stored copy instead.
+            ServerSession? session = source is { IsEnded: false } ? source : _client._session;
+            if (session is null)
+            {
+                return;
+            }
+
+            if (!ReferenceEquals(session, _session))
+            {
+                Send();
+                _session = session;
+            }
+
+            if (_count == 0)
+            {
+                _firstAt = Stopwatch.GetTimestamp();
+            }
+
+            _ids[_count++] = id;
+            if (_count == MaxIds || Stopwatch.GetElapsedTime(_firstAt).TotalMilliseconds >= MaxDelayMilliseconds)
+            {
+                Send();
+            }
+        }
+
+        public void Send()
+        {
+            if (_count == 0)
+            {
+                return;
+            }
+
+            ServerSession session = _session!;
+            if (session.TryWriteAcks(_ids.AsSpan(0, _count)))
+            {
+                session.TryFlush();
+            }
+
+            _count = 0;
         }
     }
 

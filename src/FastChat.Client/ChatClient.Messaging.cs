@@ -289,6 +289,9 @@ public sealed partial class ChatClient
         }
     }
 
+    /// <summary>Whether the current session negotiated coalesced acknowledgements (<see cref="ProtocolFeatures.AckBatch"/>).</summary>
+    internal bool AckBatchNegotiated => _session?.AckBatchEnabled ?? false;
+
     /// <summary>The server acknowledged a message or file: complete the send.</summary>
     internal void OnAck(ServerSession session, uint requestId, MessageId id)
     {
@@ -300,8 +303,16 @@ public sealed partial class ChatClient
 
         if (entry is null)
         {
-            // Late: the send timed out or was cancelled. Drop its request from the table.
-            session.ForgetMessage(requestId, id);
+            // Late: the send timed out or was cancelled. Drop its request from the table (a batched ack has no request id).
+            if (requestId == 0)
+            {
+                session.ForgetMessage(id);
+            }
+            else
+            {
+                session.ForgetMessage(requestId, id);
+            }
+
             return;
         }
 

@@ -42,6 +42,8 @@ const pattern = (length) => Uint8Array.from({ length }, (_, i) => (i * 31 + 7) &
 const array = (length) => Array.from({ length }, (_, i) => i & 0x7f);
 const map = (length) => Object.fromEntries(Array.from({ length }, (_, i) => ["k" + i, i]));
 const ext = (type, length) => new ExtData(type, pattern(length));
+// A FastChat MessageId: 16 bytes, (n * 16 + i) & 0xff (InteropTests.cs InteropId(n)).
+const messageId = (n) => Uint8Array.from({ length: 16 }, (_, i) => (n * 16 + i) & 0xff);
 
 // name -> [expected value, uses the nanosecond timestamp codec]
 const corpus = new Map([
@@ -132,6 +134,9 @@ const corpus = new Map([
   ["timestamp96-year9999", [new Date("9999-12-31T23:59:59.999Z")]],
   ["timestamp64-100ns", [new TimeSpec(1700000000, 123456700), true]],
   ["timestamp96-minus-100ns", [new TimeSpec(-1, 999999900), true]],
+  // FastChat messages of the ack-batch feature: [opcode, requestId, fields...].
+  ["message-ackbatch", [[0x24, 0, [messageId(0), messageId(1)]]]],
+  ["message-deliveredbatch", [[0x25, 0, "bob", [messageId(2)]]]],
 ]);
 
 function options(usesTimeSpec) {

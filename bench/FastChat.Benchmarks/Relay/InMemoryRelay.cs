@@ -94,11 +94,11 @@ internal sealed class InMemoryRelay : IAsyncDisposable
     }
 
     /// <summary>Connects over in-memory pipes, says Hello, resumes <paramref name="user"/> and waits until the session takes live traffic.</summary>
-    public async Task<RelayClient> SignInAsync(string user)
+    public async Task<RelayClient> SignInAsync(string user, IReadOnlyList<string>? features = null)
     {
         var client = new RelayClient(this);
         _clients.Add(client);
-        client.Write(0, new Hello { ProtocolVersion = ProtocolConstants.ProtocolVersion, Role = PeerRole.Client, Agent = "FastChat.Benchmarks" });
+        client.Write(0, new Hello { ProtocolVersion = ProtocolConstants.ProtocolVersion, Role = PeerRole.Client, Features = features ?? [], Agent = "FastChat.Benchmarks" });
         byte[] token = SessionTokens.Issue(Key, user, ServerId, DateTime.UtcNow.AddDays(1));
         client.Write(1, new Resume { SessionToken = new ReadOnlySequence<byte>(token) });
         await client.FlushAsync().ConfigureAwait(false);
@@ -158,6 +158,7 @@ internal sealed class RelayClient : IAsyncDisposable
     private readonly Pipe _toServer = new(s_pipeOptions);
     private readonly Pipe _fromServer = new(s_pipeOptions);
     private readonly Task _serving;
+    private MessageId[] _ids = new MessageId[256];
 
     public RelayClient(InMemoryRelay relay)
     {
@@ -201,6 +202,119 @@ internal sealed class RelayClient : IAsyncDisposable
                 throw new InvalidOperationException($"The server closed the connection after {seen} of {count} frames ({Connection.CloseReason}).");
             }
         }
+    }
+
+    /// <summary>
+    /// Reads exactly <paramref name="count"/> <c>DirectMessage</c> frames and acknowledges each read batch of them with one
+    /// <c>AckBatch</c>, as a client that negotiated <c>ack-batch</c> does; the acks are flushed once, after the last read
+    /// (as <see cref="WriteAsync"/> hands over a whole batch of single acks at once).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask DrainAndAckBatchesAsync(int count)
+    {
+        PipeReader reader = _fromServer.Reader;
+        int seen = 0;
+        while (seen < count)
+        {
+            ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            seen += CollectAndAck(ref buffer, count - seen);
+            reader.AdvanceTo(buffer.Start, seen < count ? buffer.End : buffer.Start);
+            if (result.IsCompleted && seen < count)
+            {
+                throw new InvalidOperationException($"The server closed the connection after {seen} of {count} frames ({Connection.CloseReason}).");
+            }
+        }
+
+        await _toServer.Writer.FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Reads <c>AckBatch</c> and <c>DeliveredBatch</c> frames until they have named <paramref name="count"/> ids in all.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask DrainBatchedIdsAsync(int count)
+    {
+        PipeReader reader = _fromServer.Reader;
+        int seen = 0;
+        while (seen < count)
+        {
+            ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            seen += CountBatchedIds(ref buffer);
+            reader.AdvanceTo(buffer.Start, seen < count ? buffer.End : buffer.Start);
+            if (result.IsCompleted && seen < count)
+            {
+                throw new InvalidOperationException($"The server closed the connection after {seen} of {count} ids ({Connection.CloseReason}).");
+            }
+        }
+    }
+
+    // One AckBatch for the DirectMessages of one read (written, not flushed).
+    private int CollectAndAck(ref ReadOnlySequence<byte> buffer, int limit)
+    {
+        MessageId[] ids = _ids;
+        int count = 0;
+        while (count < limit && FrameReader.TryReadFrame(ref buffer, int.MaxValue, out ReadOnlySequence<byte> payload))
+        {
+            var reader = new MessagePackReader(payload);
+            MessageHeader header = MessageSerializer.ReadHeader(ref reader);
+            if (header.Opcode != Opcode.DirectMessage)
+            {
+                throw new InvalidOperationException($"Expected DirectMessage from the server, got {header.Opcode}.");
+            }
+
+            if (count == ids.Length)
+            {
+                Array.Resize(ref _ids, ids.Length * 2);
+                ids = _ids;
+            }
+
+            // The id is the first field: a client acking reads no further (it has the rest of the frame in hand).
+            ids[count++] = ReadFirstId(ref reader);
+        }
+
+        if (count != 0)
+        {
+            AckBatch.WriteFrame(_toServer.Writer, 0, ids.AsSpan(0, count));
+        }
+
+        return count;
+    }
+
+    private static MessageId ReadFirstId(ref MessagePackReader reader)
+    {
+        ReadOnlySequence<byte> bytes = reader.ReadBytes() ?? throw new InvalidOperationException("A DirectMessage without an id.");
+        if (bytes.IsSingleSegment)
+        {
+            return new MessageId(bytes.FirstSpan);
+        }
+
+        Span<byte> scratch = stackalloc byte[MessageId.Size];
+        bytes.CopyTo(scratch);
+        return new MessageId(scratch);
+    }
+
+    private static int CountBatchedIds(ref ReadOnlySequence<byte> buffer)
+    {
+        int ids = 0;
+        while (FrameReader.TryReadFrame(ref buffer, int.MaxValue, out ReadOnlySequence<byte> payload))
+        {
+            var reader = new MessagePackReader(payload);
+            MessageHeader header = MessageSerializer.ReadHeader(ref reader);
+            switch (header.Opcode)
+            {
+                case Opcode.AckBatch:
+                    ids += reader.ReadArrayHeader();
+                    break;
+                case Opcode.DeliveredBatch:
+                    reader.Skip();
+                    ids += reader.ReadArrayHeader();
+                    break;
+                default:
+                    throw new InvalidOperationException($"Expected AckBatch or DeliveredBatch from the server, got {header.Opcode}.");
+            }
+        }
+
+        return ids;
     }
 
     /// <summary>Reads frames until one with <paramref name="opcode"/>, which it returns as bytes (prefix excluded); fails on anything else but the listed skips.</summary>

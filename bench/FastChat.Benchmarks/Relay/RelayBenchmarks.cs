@@ -12,6 +12,9 @@ namespace FastChat.Benchmarks.Relay;
 /// with the sender filled in, tracks it and writes it to bob; bob's <c>Ack</c>s go back in, which settle the in-flight
 /// entries and send alice <c>Ack</c> and <c>Delivered</c>. <see cref="DirectMessage"/> is that full round trip per
 /// message; <see cref="Forward"/> is the one hop the target is about (frame in, route, frame out).
+/// <see cref="DirectMessageBatchedAcks"/> is the same round trip between clients that negotiated <c>ack-batch</c>: bob
+/// acknowledges each read batch of messages with one <c>AckBatch</c>, and alice gets one <c>AckBatch</c> and one
+/// <c>DeliveredBatch</c> per server read batch instead of an <c>Ack</c> and a <c>Delivered</c> per message.
 /// Targets: ≤ 150 ns and 0 B allocated per message.
 /// </summary>
 /// <remarks>
@@ -32,6 +35,11 @@ public class RelayBenchmarks
     private InMemoryRelay _relay = null!;
     private RelayClient _alice = null!;
     private RelayClient _bob = null!;
+
+    // A second server with the same users, whose clients negotiated ack-batch (the same message frames serve both).
+    private InMemoryRelay _batchedRelay = null!;
+    private RelayClient _batchedAlice = null!;
+    private RelayClient _batchedBob = null!;
     private byte[] _messages = [];
     private int[] _messageIdOffsets = [];
     private byte[] _acks = [];
@@ -45,7 +53,11 @@ public class RelayBenchmarks
     public void Setup() => SetupAsync().GetAwaiter().GetResult();
 
     [GlobalCleanup]
-    public void Cleanup() => _relay.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Cleanup()
+    {
+        _relay.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _batchedRelay.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
 
     /// <summary>One direct message relayed from alice to bob and settled by bob's ack.</summary>
     [Benchmark(OperationsPerInvoke = BatchSize)]
@@ -60,6 +72,22 @@ public class RelayBenchmarks
 
         // Ack and Delivered for every message.
         await _alice.DrainAsync(2 * BatchSize).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The <see cref="DirectMessage"/> round trip with coalesced acknowledgements: bob answers each read batch of messages
+    /// with one <c>AckBatch</c>, and alice's acks and receipts come as <c>AckBatch</c> and <c>DeliveredBatch</c> frames.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = BatchSize)]
+    public async Task DirectMessageBatchedAcks()
+    {
+        _round++;
+        StampIds(_messages, _messageIdOffsets, _round);
+        await _batchedAlice.WriteAsync(_messages).ConfigureAwait(false);
+        await _batchedBob.DrainAndAckBatchesAsync(BatchSize).ConfigureAwait(false);
+
+        // An acked id and a delivered id for every message.
+        await _batchedAlice.DrainBatchedIdsAsync(2 * BatchSize).ConfigureAwait(false);
     }
 
     /// <summary>Gives the next <see cref="Forward"/> invocation fresh ids (outside the measurement).</summary>
@@ -165,12 +193,36 @@ public class RelayBenchmarks
             throw new InvalidOperationException($"{inFlight} deliveries are still in flight after the acks.");
         }
 
+        await SetupBatchedAsync().ConfigureAwait(false);
+
         // Forward runs one invocation per iteration, too few for the JIT to promote the relay path out of tier 0 within
         // BenchmarkDotNet's warm-up: round trips for a few seconds first, so every benchmark measures optimised code.
         long warmUntil = Environment.TickCount64 + WarmUpMilliseconds;
         while (Environment.TickCount64 < warmUntil)
         {
             await DirectMessage().ConfigureAwait(false);
+            await DirectMessageBatchedAcks().ConfigureAwait(false);
+        }
+    }
+
+    private async Task SetupBatchedAsync()
+    {
+        _batchedRelay = await InMemoryRelay.CreateAsync().ConfigureAwait(false);
+        await _batchedRelay.CreateAccountAsync("alice").ConfigureAwait(false);
+        await _batchedRelay.CreateAccountAsync("bob").ConfigureAwait(false);
+        _batchedAlice = await _batchedRelay.SignInAsync("alice", [ProtocolFeatures.AckBatch]).ConfigureAwait(false);
+        _batchedBob = await _batchedRelay.SignInAsync("bob", [ProtocolFeatures.AckBatch]).ConfigureAwait(false);
+        if (!_batchedAlice.Handler.Client!.AckBatchEnabled || !_batchedBob.Handler.Client!.AckBatchEnabled)
+        {
+            throw new InvalidOperationException("The server did not negotiate ack-batch with the benchmark's clients.");
+        }
+
+        // One checked round: every message reaches bob, and alice hears of every id as acked and as delivered.
+        await DirectMessageBatchedAcks().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        int inFlight = _batchedBob.Handler.Client!.Tracker.Count;
+        if (inFlight != 0)
+        {
+            throw new InvalidOperationException($"{inFlight} deliveries are still in flight after the batched acks.");
         }
     }
 

@@ -63,11 +63,18 @@ internal abstract class ProtocolConnection : IFrameHandler, IAsyncDisposable
     /// <exception cref="ChatException">The peer refused the handshake or speaks another protocol version.</exception>
     /// <exception cref="ChatConnectionException">The connection closed first.</exception>
     /// <exception cref="TimeoutException">No answer within <paramref name="timeout"/>.</exception>
-    public Task<Hello> HandshakeAsync(string agent, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<Hello> HandshakeAsync(string agent, TimeSpan timeout, CancellationToken cancellationToken) =>
+        HandshakeAsync(agent, [], timeout, cancellationToken);
+
+    /// <summary>Sends <c>Hello</c> listing <paramref name="features"/> and waits for the peer's.</summary>
+    /// <exception cref="ChatException">The peer refused the handshake or speaks another protocol version.</exception>
+    /// <exception cref="ChatConnectionException">The connection closed first.</exception>
+    /// <exception cref="TimeoutException">No answer within <paramref name="timeout"/>.</exception>
+    public Task<Hello> HandshakeAsync(string agent, IReadOnlyList<string> features, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var hello = new HelloRequest();
         _hello = hello;
-        return RequestAsync(hello, new Hello { ProtocolVersion = ProtocolConstants.ProtocolVersion, Role = PeerRole.Client, Features = [], Agent = agent }, timeout, cancellationToken);
+        return RequestAsync(hello, new Hello { ProtocolVersion = ProtocolConstants.ProtocolVersion, Role = PeerRole.Client, Features = features, Agent = agent }, timeout, cancellationToken);
     }
 
     /// <summary>Sends a request and waits for its reply.</summary>
@@ -165,6 +172,23 @@ internal abstract class ProtocolConnection : IFrameHandler, IAsyncDisposable
             if (_pending.TryGetValue(requestId, out PendingRequest? pending) && pending is OutboxEntry entry && entry.Id == id)
             {
                 _pending.Remove(requestId);
+            }
+        }
+    }
+
+    /// <summary>Forgets the request of an abandoned message whose late ack came in a batch (without its request id).</summary>
+    public void ForgetMessage(MessageId id)
+    {
+        lock (_lock)
+        {
+            // Rare (a send that timed out or was cancelled), so a scan of the table is fine.
+            foreach (KeyValuePair<uint, PendingRequest> pending in _pending)
+            {
+                if (pending.Value is OutboxEntry entry && entry.Id == id)
+                {
+                    _pending.Remove(pending.Key);
+                    return;
+                }
             }
         }
     }

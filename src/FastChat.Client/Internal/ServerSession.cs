@@ -19,7 +19,14 @@ namespace FastChat.Client.Internal;
 /// </remarks>
 internal sealed class ServerSession : ProtocolConnection
 {
+    // What this client offers in its Hello; the server's Hello says which of them the session uses.
+    private static readonly string[] ClientFeatures = [ProtocolFeatures.AckBatch];
+
     private readonly ChatClient _client;
+
+    // The ids of the AckBatch or DeliveredBatch being handled; reused (read loop only).
+    private readonly List<MessageId> _batchIds = new(64);
+    private bool _ackBatch;
     private Task _keepAlive = Task.CompletedTask;
     private volatile bool _resumed;
     private ReconnectRequest? _reconnect;
@@ -63,7 +70,8 @@ internal sealed class ServerSession : ProtocolConnection
         session.Start();
         try
         {
-            await session.HandshakeAsync(options.Agent, options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            Hello hello = await session.HandshakeAsync(options.Agent, ClientFeatures, options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            session._ackBatch = ProtocolFeatures.Contains(hello.Features, ProtocolFeatures.AckBatch);
             Resumed resumed = await session.RequestAsync(
                 new ResumePending(), new Resume { SessionToken = new(assignment.SessionToken) }, options.RequestTimeout, cancellationToken).ConfigureAwait(false);
             session._resumed = true;
@@ -156,8 +164,52 @@ internal sealed class ServerSession : ProtocolConnection
         return await FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Whether the server negotiated <see cref="ProtocolFeatures.AckBatch"/> (set before the session is handed out).</summary>
+    public bool AckBatchEnabled => _ackBatch;
+
     /// <summary>Acknowledges a received message (not flushed).</summary>
     public bool TryWriteAck(MessageId id) => TryWrite(0, new Ack { Id = id });
+
+    /// <summary>
+    /// Acknowledges received messages (not flushed): in <c>AckBatch</c> frames if the server negotiated it, else one
+    /// <c>Ack</c> each.
+    /// </summary>
+    /// <returns><see langword="false"/> if the session has ended.</returns>
+    public bool TryWriteAcks(ReadOnlySpan<MessageId> ids)
+    {
+        if (!_ackBatch || ids.Length == 1)
+        {
+            for (int i = 0; i < ids.Length; i++)
+            {
+                if (!TryWriteAck(ids[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        // 18 bytes per id (bin 8 of 16) after at most 16 bytes of headers: stay under the server's frame limit.
+        int perFrame = Math.Max(1, (Connection.MaxFrameSize - 16) / (MessageId.Size + 2));
+        while (!ids.IsEmpty)
+        {
+            ReadOnlySpan<MessageId> chunk = ids[..Math.Min(ids.Length, perFrame)];
+            using (FrameWriteScope scope = Connection.BeginWrite())
+            {
+                if (!scope.IsActive)
+                {
+                    return false;
+                }
+
+                AckBatch.WriteFrame(scope.Writer, 0, chunk, Connection.MaxFrameSize);
+            }
+
+            ids = ids[chunk.Length..];
+        }
+
+        return true;
+    }
 
     protected override ValueTask OnMessageAsync(ref MessagePackReader reader, in MessageHeader header, CancellationToken cancellationToken)
     {
@@ -173,6 +225,20 @@ internal sealed class ServerSession : ProtocolConnection
             case Opcode.Delivered:
                 Delivered delivered = MessageSerializer.ReadBody<Delivered>(ref reader, header);
                 return _client.PublishAsync(new MessageDelivered(delivered.Id, delivered.Recipient), cancellationToken);
+            case Opcode.AckBatch:
+                // Each id exactly as a single Ack of it (which carries the request id only for a late, abandoned send).
+                _batchIds.Clear();
+                AckBatch.ReadIds(ref reader, header, _batchIds);
+                for (int i = 0; i < _batchIds.Count; i++)
+                {
+                    _client.OnAck(this, 0, _batchIds[i]);
+                }
+
+                return default;
+            case Opcode.DeliveredBatch:
+                _batchIds.Clear();
+                string recipient = DeliveredBatch.ReadIds(ref reader, header, _batchIds);
+                return PublishDeliveredAsync(recipient, 0, cancellationToken);
             case Opcode.GroupKeyEnvelope:
                 GroupKeyEnvelope envelope = MessageSerializer.ReadBody<GroupKeyEnvelope>(ref reader, header);
                 return _client.PublishAsync(new GroupKeyReceived(envelope.Group, envelope.Epoch, envelope.Sender, envelope.Envelope.ToArray()), cancellationToken);
@@ -198,6 +264,27 @@ internal sealed class ServerSession : ProtocolConnection
     }
 
     protected override void OnEnded() => _client.OnSessionEnded(this);
+
+    // One MessageDelivered per id of the batch in _batchIds, from index 'start'; waits only while the event queue is full.
+    private ValueTask PublishDeliveredAsync(string recipient, int start, CancellationToken cancellationToken)
+    {
+        for (int i = start; i < _batchIds.Count; i++)
+        {
+            ValueTask pending = _client.PublishAsync(new MessageDelivered(_batchIds[i], recipient), cancellationToken);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                return ContinuePublishDeliveredAsync(pending, recipient, i + 1, cancellationToken);
+            }
+        }
+
+        return default;
+    }
+
+    private async ValueTask ContinuePublishDeliveredAsync(ValueTask pending, string recipient, int next, CancellationToken cancellationToken)
+    {
+        await pending.ConfigureAwait(false);
+        await PublishDeliveredAsync(recipient, next, cancellationToken).ConfigureAwait(false);
+    }
 
     private void OnReconnect(in Reconnect reconnect)
     {

@@ -19,6 +19,9 @@ namespace FastChat.Protocol.Messages;
 /// </remarks>
 internal static class FieldReader
 {
+    // bin 8 header (c4 10) plus the 16 bytes: the smallest encoding of a MessageId.
+    private const int EncodedMessageIdSize = 2 + MessageId.Size;
+
     /// <summary>Rejects a payload that has fewer fields than the message's v1 layout.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void EnsureFieldCount(int fieldCount, int required, string message)
@@ -244,6 +247,64 @@ internal static class FieldReader
         }
     }
 
+    /// <summary>
+    /// Reads the header of an array of <see cref="MessageId"/>s; nil reads as 0. The count is checked against the bytes
+    /// left (each id takes 18), so a hostile count is refused before anything is sized by it.
+    /// </summary>
+    public static int ReadMessageIdArrayHeader(ref MessagePackReader reader, string field)
+    {
+        int count;
+        try
+        {
+            if (reader.TryReadNil())
+            {
+                return 0;
+            }
+
+            count = reader.ReadArrayHeader();
+        }
+        catch (ProtocolViolationException ex)
+        {
+            ThrowField(field, "Array", ex);
+            return 0;
+        }
+
+        if ((long)count * EncodedMessageIdSize > reader.Remaining)
+        {
+            ThrowIdCount(field, count, reader.Remaining);
+        }
+
+        return count;
+    }
+
+    /// <summary>Reads an array of <see cref="MessageId"/>s; nil reads as an empty array.</summary>
+    public static MessageId[] ReadMessageIdArray(ref MessagePackReader reader, string field)
+    {
+        int count = ReadMessageIdArrayHeader(ref reader, field);
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var ids = new MessageId[count];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ids[i] = ReadMessageId(ref reader, field);
+        }
+
+        return ids;
+    }
+
+    /// <summary>Reads an array of <see cref="MessageId"/>s into <paramref name="destination"/>; nil reads as empty.</summary>
+    public static void ReadMessageIdArray(ref MessagePackReader reader, string field, ICollection<MessageId> destination)
+    {
+        int count = ReadMessageIdArrayHeader(ref reader, field);
+        for (int i = 0; i < count; i++)
+        {
+            destination.Add(ReadMessageId(ref reader, field));
+        }
+    }
+
     /// <summary>Reads an array of names; nil reads as an empty array.</summary>
     public static string[] ReadNameArray(ref MessagePackReader reader, string field)
     {
@@ -323,6 +384,12 @@ internal static class FieldReader
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowField(string field, string typeName, string reason) =>
         throw new ProtocolViolationException($"Reading '{field}' as {typeName} failed: {reason}");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowIdCount(string field, int count, long remaining) =>
+        throw new ProtocolViolationException(
+            $"Reading '{field}' as Array failed: {count} message id(s) need at least {(long)count * EncodedMessageIdSize} bytes; {remaining} are left.");
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]

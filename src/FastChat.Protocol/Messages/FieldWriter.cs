@@ -24,4 +24,24 @@ internal static class FieldWriter
             writer.Write(names[i]);
         }
     }
+
+    /// <summary>Writes an array of <see cref="MessageId"/>s.</summary>
+    public static void WriteMessageIdArray(ref MessagePackWriter writer, ReadOnlySpan<MessageId> ids)
+    {
+        writer.WriteArrayHeader(ids.Length);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            WriteMessageId(ref writer, ids[i]);
+        }
+    }
+
+    /// <summary>Writes an array of <see cref="MessageId"/>s.</summary>
+    public static void WriteMessageIdArray(ref MessagePackWriter writer, IReadOnlyList<MessageId> ids)
+    {
+        writer.WriteArrayHeader(ids.Count);
+        for (int i = 0; i < ids.Count; i++)
+        {
+            WriteMessageId(ref writer, ids[i]);
+        }
+    }
 }

@@ -19,7 +19,7 @@ public readonly record struct Hello : IMessage<Hello>
     /// <remarks>Array element 3: integer 0-255 (<see cref="PeerRole"/>; unknown values are kept).</remarks>
     public PeerRole Role { get; init; }
 
-    /// <summary>Optional features the sender supports, by name; empty in version 1. Unknown names are ignored.</summary>
+    /// <summary>Optional features the sender supports, by name (<see cref="ProtocolFeatures"/>). Unknown names are ignored.</summary>
     /// <remarks>Array element 4: array of str (nil reads as empty).</remarks>
     public IReadOnlyList<string> Features { get => field ?? []; init; }
 

@@ -63,6 +63,12 @@ public enum Opcode : byte
     /// <summary>Tells a sender that a recipient acknowledged its message (<see cref="Messages.Delivered"/>).</summary>
     Delivered = 0x23,
 
+    /// <summary>Acknowledges several messages at once, for peers that negotiated <see cref="ProtocolFeatures.AckBatch"/> (<see cref="Messages.AckBatch"/>).</summary>
+    AckBatch = 0x24,
+
+    /// <summary>Tells a sender that a recipient acknowledged several of its messages, for peers that negotiated <see cref="ProtocolFeatures.AckBatch"/> (<see cref="Messages.DeliveredBatch"/>).</summary>
+    DeliveredBatch = 0x25,
+
     /// <summary>Creates a group (<see cref="Messages.GroupCreate"/>).</summary>
     GroupCreate = 0x30,
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using FastChat.Protocol.MessagePack;
+using FastChat.Protocol.Messages;
 using Xunit.Sdk;
 using static FastChat.Protocol.Tests.MessagePack.MessagePackTestHelpers;
 
@@ -210,6 +211,27 @@ public class InteropTests
 
         corpus.Add(new("nested", WriteNested, VerifyNested));
 
+        // Whole messages of the ack-batch feature, [opcode, requestId, fields...], as another language's client sees them.
+        corpus.Add(new(
+            "message-ackbatch",
+            (ref MessagePackWriter w) => MessageSerializer.WriteMessage(ref w, 0, new AckBatch { Ids = [InteropId(0), InteropId(1)] }),
+            (ref MessagePackReader r) =>
+            {
+                MessageHeader header = MessageSerializer.ReadHeader(ref r);
+                AckBatch batch = MessageSerializer.ReadBody<AckBatch>(ref r, header);
+                Assert.Equal([InteropId(0), InteropId(1)], batch.Ids);
+            }));
+        corpus.Add(new(
+            "message-deliveredbatch",
+            (ref MessagePackWriter w) => MessageSerializer.WriteMessage(ref w, 0, new DeliveredBatch { Recipient = "bob", Ids = [InteropId(2)] }),
+            (ref MessagePackReader r) =>
+            {
+                MessageHeader header = MessageSerializer.ReadHeader(ref r);
+                DeliveredBatch batch = MessageSerializer.ReadBody<DeliveredBatch>(ref r, header);
+                Assert.Equal("bob", batch.Recipient);
+                Assert.Equal([InteropId(2)], batch.Ids);
+            }));
+
         AddExtension("ext-fixext1", 1, 1);
         AddExtension("ext-fixext2", 2, 2);
         AddExtension("ext-fixext4", 4, 4);
@@ -414,6 +436,18 @@ public class InteropTests
                 process.Kill(entireProcessTree: true);
             }
         }
+    }
+
+    // The same bytes as messageId(n) in msgpack-interop.mjs: 16 bytes, (n * 16 + i) & 0xff.
+    private static MessageId InteropId(int n)
+    {
+        Span<byte> bytes = stackalloc byte[MessageId.Size];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] = (byte)((n * 16) + i);
+        }
+
+        return new MessageId(bytes);
     }
 
     private sealed record InteropCase(string Name, WriteAction Write, ReadAction Verify, bool FromNode = true, bool Canonical = true);

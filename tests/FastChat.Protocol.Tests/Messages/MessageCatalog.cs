@@ -70,6 +70,9 @@ internal static class MessageCatalog
                 case IReadOnlyList<string> expectedNames:
                     Assert.Equal(expectedNames, (IReadOnlyList<string>)a!);
                     break;
+                case IReadOnlyList<MessageId> expectedIds:
+                    Assert.Equal(expectedIds, (IReadOnlyList<MessageId>)a!);
+                    break;
                 case IReadOnlyList<ServerStatus> expectedServers:
                     var actualServers = (IReadOnlyList<ServerStatus>)a!;
                     Assert.Equal(expectedServers.Count, actualServers.Count);
@@ -188,6 +191,16 @@ internal static class MessageCatalog
         if (type == typeof(IReadOnlyList<string>))
         {
             return new[] { "alice", $"bob-é{seed}", $"{label}-{seed}" };
+        }
+
+        if (type == typeof(IReadOnlyList<MessageId>))
+        {
+            return new[]
+            {
+                (MessageId)CreateValue(typeof(MessageId), label, seed),
+                (MessageId)CreateValue(typeof(MessageId), label, seed + 1),
+                (MessageId)CreateValue(typeof(MessageId), label, seed + 2),
+            };
         }
 
         if (type == typeof(IReadOnlyList<ServerStatus>))

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using FastChat.Hosts.Security;
 using FastChat.Hosts.Storage;
 using FastChat.Protocol;
@@ -35,6 +36,7 @@ internal sealed partial class ClientSession
     private readonly MessageRouter _router;
     private readonly FramedConnection _connection;
     private readonly DeliveryTracker _tracker = new();
+    private readonly bool _ackBatch;
     private string _userName = string.Empty;
     private int _state;
     private int _drainRequested;
@@ -45,8 +47,9 @@ internal sealed partial class ClientSession
     private bool _replaced;
     private bool _counted;
 
-    public ClientSession(ServerContext context, FramedConnection connection)
+    public ClientSession(ServerContext context, FramedConnection connection, bool ackBatch)
     {
+        _ackBatch = ackBatch;
         _context = context;
         _router = context.Router;
         _connection = connection;
@@ -58,6 +61,9 @@ internal sealed partial class ClientSession
     public FramedConnection Connection => _connection;
 
     public DeliveryTracker Tracker => _tracker;
+
+    /// <summary>Whether the client negotiated <see cref="ProtocolFeatures.AckBatch"/>: it sends and receives <c>AckBatch</c>/<c>DeliveredBatch</c>.</summary>
+    public bool AckBatchEnabled => _ackBatch;
 
     /// <summary>Connections this session's read loop wrote to during the current batch.</summary>
     public FlushBatch Batch { get; } = new();
@@ -100,6 +106,13 @@ internal sealed partial class ClientSession
 
             case Opcode.Ack:
                 return TryRead(ref reader, in header, out Ack ack) ? OnAck(ack.Id) : default;
+
+            case Opcode.AckBatch when _ackBatch:
+                return OnAckBatch(ref reader, in header);
+
+            case Opcode.AckBatch:
+                WriteError(requestId, ErrorCode.Unexpected, $"AckBatch needs the '{ProtocolFeatures.AckBatch}' feature: list it in your Hello.");
+                return default;
 
             case Opcode.GroupCreate:
                 return TryRead(ref reader, in header, out GroupCreate create) ? CreateGroupAsync(requestId, create.Group) : default;
@@ -272,12 +285,23 @@ internal sealed partial class ClientSession
         }
     }
 
-    /// <summary>Tells this (sending) session that its message was taken care of: <c>Ack</c>, plus <c>Delivered</c> when the recipient acked it.</summary>
+    /// <summary>
+    /// Tells this (sending) session that its message was taken care of: <c>Ack</c>, plus <c>Delivered</c> when the recipient
+    /// acked it. A client that negotiated <see cref="ProtocolFeatures.AckBatch"/> gets them coalesced with the others of
+    /// <paramref name="batch"/>, written when the batch is flushed.
+    /// </summary>
     public void Acknowledge(uint requestId, MessageId id, string? deliveredTo, FlushBatch batch)
     {
         if (Volatile.Read(ref _state) != Resumed)
         {
             // Gone: the client resends from its outbox after reconnecting and gets its ack then.
+            return;
+        }
+
+        if (_ackBatch)
+        {
+            // The client matches acks by message id, not by request id, so nothing is lost by leaving the latter out.
+            batch.AddAck(this, id, deliveredTo);
             return;
         }
 
@@ -289,6 +313,69 @@ internal sealed partial class ClientSession
 
         batch.Add(_connection);
     }
+
+    /// <summary>Writes one <c>AckBatch</c> (not flushed) if the session is still resumed; see <see cref="FlushBatch"/>.</summary>
+    /// <returns><see langword="true"/> if it was written.</returns>
+    public bool TryWriteAckBatch(ReadOnlySpan<MessageId> ids)
+    {
+        if (Volatile.Read(ref _state) != Resumed)
+        {
+            return false;
+        }
+
+        int perFrame = IdsPerFrame(0);
+        while (!ids.IsEmpty)
+        {
+            ReadOnlySpan<MessageId> chunk = ids[..Math.Min(ids.Length, perFrame)];
+            using (FrameWriteScope scope = _connection.BeginWrite())
+            {
+                if (!scope.IsActive)
+                {
+                    return false;
+                }
+
+                AckBatch.WriteFrame(scope.Writer, 0, chunk, _connection.MaxFrameSize);
+            }
+
+            ids = ids[chunk.Length..];
+        }
+
+        return true;
+    }
+
+    /// <summary>Writes one <c>DeliveredBatch</c> (not flushed) if the session is still resumed; see <see cref="FlushBatch"/>.</summary>
+    /// <returns><see langword="true"/> if it was written.</returns>
+    public bool TryWriteDeliveredBatch(string recipient, ReadOnlySpan<MessageId> ids)
+    {
+        if (Volatile.Read(ref _state) != Resumed)
+        {
+            return false;
+        }
+
+        int perFrame = IdsPerFrame(recipient.Length);
+        while (!ids.IsEmpty)
+        {
+            ReadOnlySpan<MessageId> chunk = ids[..Math.Min(ids.Length, perFrame)];
+            using (FrameWriteScope scope = _connection.BeginWrite())
+            {
+                if (!scope.IsActive)
+                {
+                    return false;
+                }
+
+                DeliveredBatch.WriteFrame(scope.Writer, 0, recipient, chunk, _connection.MaxFrameSize);
+            }
+
+            ids = ids[chunk.Length..];
+        }
+
+        return true;
+    }
+
+    // How many ids fit one batch frame under the connection's frame limit: 18 bytes each (bin 8 of 16), after at most
+    // 16 bytes of array headers, opcode and request id, and a name of up to 3 UTF-8 bytes per char.
+    private int IdsPerFrame(int nameLength) =>
+        Math.Max(1, (_connection.MaxFrameSize - 16 - (3 * nameLength) - 5) / (MessageId.Size + 2));
 
     /// <summary>Writes a live-only notice (a payload without prefix) if the session is resumed.</summary>
     public void WriteNotice(ReadOnlySpan<byte> payload, FlushBatch batch)
@@ -450,14 +537,76 @@ internal sealed partial class ClientSession
             return default;
         }
 
-        // Not in flight: it came from the store (or was stored after a timeout), or it is a file's id. Its delete is
-        // batched with the acks around it; the read loop waits only while a full batch is queued behind the store.
+        return DeleteStored(id);
+    }
+
+    // Not in flight: it came from the store (or was stored after a timeout), or it is a file's id. Its delete is
+    // batched with the acks around it; the read loop waits only while a full batch is queued behind the store.
+    private ValueTask DeleteStored(MessageId id)
+    {
         _pendingDeletes ??= new PendingDeletes(_context.Store, _userName, _context.Logger, Stopping);
         return _pendingDeletes.AddAsync(id);
     }
 
     // Made at the first ack of a stored item (the user name is known by then); used only from the read loop.
     private PendingDeletes? _pendingDeletes;
+
+    // The ids of the AckBatch being handled, and the deliveries it completed; reused, so a batch allocates nothing once
+    // they have grown. Read loop only.
+    private List<MessageId>? _batchIds;
+    private List<InFlightDelivery>? _batchCompleted;
+
+    // Every id is handled exactly as a single Ack of it would be, in order.
+    private ValueTask OnAckBatch(ref MessagePackReader reader, in MessageHeader header)
+    {
+        List<MessageId> ids = _batchIds ??= new List<MessageId>(64);
+        ids.Clear();
+        try
+        {
+            AckBatch.ReadIds(ref reader, in header, ids);
+        }
+        catch (ProtocolViolationException ex)
+        {
+            // Nothing of a malformed batch is acted on: the client sends it again (or its ids singly).
+            ids.Clear();
+            ServerLog.BadMessage(_context.Logger, _connection.Id, header.Opcode, ex.Message);
+            WriteError(header.RequestId, ErrorCode.ProtocolViolation, ex.Message);
+            return default;
+        }
+
+        // One tracker lock for the whole batch; what was not in flight is left in ids for the store.
+        List<InFlightDelivery> completed = _batchCompleted ??= new List<InFlightDelivery>(64);
+        completed.Clear();
+        _tracker.CompleteAll(ids, completed);
+        Span<InFlightDelivery> done = CollectionsMarshal.AsSpan(completed);
+        for (int i = 0; i < done.Length; i++)
+        {
+            _router.Complete(in done[i], delivered: true, _userName, Batch);
+        }
+
+        completed.Clear();
+        for (int i = 0; i < ids.Count; i++)
+        {
+            ValueTask pending = DeleteStored(ids[i]);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                return ContinueAckBatchAsync(pending, i + 1);
+            }
+        }
+
+        return default;
+    }
+
+    // A full batch of deletes is queued behind the store: wait for it, then queue the rest of the ids.
+    private async ValueTask ContinueAckBatchAsync(ValueTask pending, int next)
+    {
+        await pending.ConfigureAwait(false);
+        List<MessageId> ids = _batchIds!;
+        for (int i = next; i < ids.Count; i++)
+        {
+            await DeleteStored(ids[i]).ConfigureAwait(false);
+        }
+    }
 
     private async ValueTask SignOutAsync(uint requestId)
     {

@@ -12,12 +12,12 @@ namespace FastChat.Hosts.Server.Internal;
 /// </summary>
 internal sealed class ConnectionHandler : IFrameHandler
 {
-    /// <summary>The <c>Hello</c> this server sends, to clients and peers alike.</summary>
+    /// <summary>The <c>Hello</c> this server sends, to clients and peers alike (peers ignore the client features).</summary>
     public static readonly Hello ServerHello = new()
     {
         ProtocolVersion = ProtocolConstants.ProtocolVersion,
         Role = PeerRole.Server,
-        Features = [],
+        Features = [ProtocolFeatures.AckBatch],
         Agent = "FastChat.Server/" + typeof(ConnectionHandler).Assembly.GetName().Version?.ToString(3),
     };
 
@@ -114,7 +114,7 @@ internal sealed class ConnectionHandler : IFrameHandler
         {
             case PeerRole.Client:
                 _connection.TryWriteMessage(header.RequestId, ServerHello);
-                _client = new ClientSession(_context, _connection);
+                _client = new ClientSession(_context, _connection, ProtocolFeatures.Contains(hello.Features, ProtocolFeatures.AckBatch));
                 break;
             case PeerRole.Server:
                 _connection.TryWriteMessage(header.RequestId, ServerHello);

@@ -45,44 +45,59 @@ internal enum BeginResult
 /// <remarks>
 /// A dictionary of structs under a short lock: adding and removing entries allocates nothing once the table has
 /// grown to its working size. The lock is held only for dictionary operations, never while writing or awaiting.
+/// Every part is created on first use: most sessions are idle, and the lock, table and recent ids cost about half a
+/// kilobyte that a session nothing was ever delivered to should not pay (the per-connection budget is 4 KiB).
 /// </remarks>
 internal sealed class DeliveryTracker
 {
-    private readonly Lock _lock = new();
-    private readonly Dictionary<MessageId, InFlightDelivery> _inFlight = [];
-    private readonly RecentIds _recent = new();
+    private Lock? _lock;
+    private Dictionary<MessageId, InFlightDelivery>? _inFlight;
+    private RecentIds? _recent;
     private bool _closed;
 
     public int Count
     {
         get
         {
-            lock (_lock)
+            lock (Sync)
             {
-                return _inFlight.Count;
+                return _inFlight?.Count ?? 0;
             }
         }
     }
 
+    /// <summary>
+    /// Whether nothing is in flight, read without the lock so the sweeper can pass over idle sessions cheaply. A hint
+    /// only: an entry added during the read is seen by the next sweep, which is all the sweeper needs.
+    /// </summary>
+    public bool IsEmpty => Volatile.Read(ref _inFlight) is not { Count: > 0 };
+
+    private Lock Sync => Volatile.Read(ref _lock) ?? CreateLock();
+
+    private Dictionary<MessageId, InFlightDelivery> InFlight => _inFlight ??= [];
+
+    private RecentIds Recent => _recent ??= new RecentIds();
+
     public BeginResult TryBegin(MessageId id, PayloadBuffer payload, in DeliveryOrigin origin, long deadline)
     {
-        lock (_lock)
+        lock (Sync)
         {
             if (_closed)
             {
                 return BeginResult.Closed;
             }
 
-            ref InFlightDelivery entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_inFlight, id, out bool exists);
+            Dictionary<MessageId, InFlightDelivery> inFlight = InFlight;
+            ref InFlightDelivery entry = ref CollectionsMarshal.GetValueRefOrAddDefault(inFlight, id, out bool exists);
             if (exists)
             {
                 entry.Duplicate = origin;
                 return BeginResult.AlreadyInFlight;
             }
 
-            if (_recent.Contains(id))
+            if (_recent is { } recent && recent.Contains(id))
             {
-                _inFlight.Remove(id);
+                inFlight.Remove(id);
                 return BeginResult.AlreadyDelivered;
             }
 
@@ -98,50 +113,86 @@ internal sealed class DeliveryTracker
     /// <summary>The recipient acked <paramref name="id"/>: takes its entry, if it is in flight.</summary>
     public bool TryComplete(MessageId id, out InFlightDelivery delivery)
     {
-        lock (_lock)
+        lock (Sync)
         {
-            if (!_inFlight.Remove(id, out delivery))
+            if (_inFlight is null || !_inFlight.Remove(id, out delivery))
             {
+                delivery = default;
                 return false;
             }
 
-            _recent.Add(id);
+            Recent.Add(id);
             return true;
         }
+    }
+
+    /// <summary>
+    /// The recipient acked every id of <paramref name="ids"/> (an <c>AckBatch</c>): takes the entries in flight into
+    /// <paramref name="completed"/> under one lock, and leaves in <paramref name="ids"/> only the ids that were not in
+    /// flight, in order. The same as <see cref="TryComplete"/> for each id in turn.
+    /// </summary>
+    public void CompleteAll(List<MessageId> ids, List<InFlightDelivery> completed)
+    {
+        Span<MessageId> span = CollectionsMarshal.AsSpan(ids);
+        int notInFlight = 0;
+        lock (Sync)
+        {
+            Dictionary<MessageId, InFlightDelivery>? inFlight = _inFlight;
+            for (int i = 0; i < span.Length; i++)
+            {
+                MessageId id = span[i];
+                if (inFlight is not null && inFlight.Remove(id, out InFlightDelivery delivery))
+                {
+                    Recent.Add(id);
+                    completed.Add(delivery);
+                }
+                else
+                {
+                    span[notInFlight++] = id;
+                }
+            }
+        }
+
+        ids.RemoveRange(notInFlight, ids.Count - notInFlight);
     }
 
     /// <summary>Whether <paramref name="id"/> is in flight or was recently written to this session.</summary>
     public bool IsKnown(MessageId id)
     {
-        lock (_lock)
+        lock (Sync)
         {
-            return _inFlight.ContainsKey(id) || _recent.Contains(id);
+            return (_inFlight?.ContainsKey(id) ?? false) || (_recent?.Contains(id) ?? false);
         }
     }
 
     /// <summary>Records that <paramref name="id"/> was written from the store, so a resend is not written again.</summary>
     public void MarkWritten(MessageId id)
     {
-        lock (_lock)
+        lock (Sync)
         {
-            _recent.Add(id);
+            Recent.Add(id);
         }
     }
 
     /// <summary>Takes the entries whose deadline has passed (they will be stored); their ids stay known.</summary>
     public void TakeExpired(long now, List<InFlightDelivery> expired)
     {
-        lock (_lock)
+        lock (Sync)
         {
-            foreach (KeyValuePair<MessageId, InFlightDelivery> entry in _inFlight)
+            if (_inFlight is not { } inFlight)
+            {
+                return;
+            }
+
+            foreach (KeyValuePair<MessageId, InFlightDelivery> entry in inFlight)
             {
                 if (entry.Value.Deadline <= now)
                 {
                     expired.Add(entry.Value);
-                    _recent.Add(entry.Key);
+                    Recent.Add(entry.Key);
 
                     // Removing the current entry while enumerating is allowed for Dictionary.
-                    _inFlight.Remove(entry.Key);
+                    inFlight.Remove(entry.Key);
                 }
             }
         }
@@ -150,15 +201,27 @@ internal sealed class DeliveryTracker
     /// <summary>The session is ending: refuses further deliveries and takes every entry (they will be stored).</summary>
     public void Close(List<InFlightDelivery> remaining)
     {
-        lock (_lock)
+        lock (Sync)
         {
             _closed = true;
-            foreach (KeyValuePair<MessageId, InFlightDelivery> entry in _inFlight)
+            if (_inFlight is not { } inFlight)
+            {
+                return;
+            }
+
+            foreach (KeyValuePair<MessageId, InFlightDelivery> entry in inFlight)
             {
                 remaining.Add(entry.Value);
             }
 
-            _inFlight.Clear();
+            inFlight.Clear();
         }
+    }
+
+    // Created by whichever thread needs it first; a losing thread's instance is dropped before anyone locks it.
+    private Lock CreateLock()
+    {
+        Interlocked.CompareExchange(ref _lock, new Lock(), null);
+        return _lock!;
     }
 }

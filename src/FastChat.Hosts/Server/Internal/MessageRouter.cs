@@ -623,8 +623,15 @@ internal sealed class MessageRouter
         long now = _context.TimeProvider.GetTimestamp();
         var batch = new FlushBatch();
         var expired = new List<InFlightDelivery>();
-        foreach (ClientSession session in _context.Sessions.Snapshot())
+        // In place, not a copy: at 15,000 sessions a copy per sweep was a quarter of a megabyte a second of gen2
+        // garbage. The awaits below store what expired; the dictionary's enumerator tolerates changes meanwhile.
+        foreach (ClientSession session in _context.Sessions)
         {
+            if (session.Tracker.IsEmpty)
+            {
+                continue;
+            }
+
             session.Tracker.TakeExpired(now, expired);
             if (expired.Count != 0)
             {

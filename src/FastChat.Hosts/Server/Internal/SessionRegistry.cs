@@ -35,7 +35,14 @@ internal sealed class SessionRegistry
     public bool Remove(ClientSession session) =>
         _sessions.TryRemove(new KeyValuePair<string, ClientSession>(session.UserName, session));
 
-    /// <summary>A snapshot of every session (for the sweeper and shutdown).</summary>
+    /// <summary>
+    /// Enumerates the sessions in place, for the sweeper: it runs several times a second, and a copy of every session
+    /// (what <see cref="Snapshot"/> makes) is a large-object-heap array once there are more than about 10,000 of them.
+    /// Sessions registered or removed meanwhile may or may not be seen.
+    /// </summary>
+    public Enumerator GetEnumerator() => new(_sessions.GetEnumerator());
+
+    /// <summary>A snapshot of every session (for shutdown, which awaits while it walks them).</summary>
     public List<ClientSession> Snapshot()
     {
         var sessions = new List<ClientSession>(_sessions.Count);
@@ -45,5 +52,15 @@ internal sealed class SessionRegistry
         }
 
         return sessions;
+    }
+
+    /// <summary>Walks the live dictionary (its enumerator is the one allocation), yielding the sessions.</summary>
+    internal struct Enumerator(IEnumerator<KeyValuePair<string, ClientSession>> inner) : IDisposable
+    {
+        public readonly ClientSession Current => inner.Current.Value;
+
+        public readonly bool MoveNext() => inner.MoveNext();
+
+        public readonly void Dispose() => inner.Dispose();
     }
 }
