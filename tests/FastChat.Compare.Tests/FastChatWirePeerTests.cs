@@ -34,7 +34,7 @@ public sealed class FastChatWirePeerTests
 
     /// <summary>Guards the delivery contract: every delivered message is acknowledged with its own id, and its body reaches the sink intact.</summary>
     [Fact]
-    public async Task Peer_DirectMessageDelivered_AcksItsIdAndHandsOverTheBody()
+    public async Task Peer_DirectMessageDelivered_AcksItsIdInABatchAndHandsOverTheBody()
     {
         await using var server = await ScriptedServer.StartAsync();
         var sink = new RecordingSink();
@@ -46,8 +46,10 @@ public sealed class FastChatWirePeerTests
         byte[] body = [1, 2, 3, 4, 5];
         await server.SendAsync(0, new DirectMessage { Id = id, Sender = "someone", Recipient = peer.Name, SentAt = DateTime.UtcNow, Body = new(body) });
         (MessageHeader header, byte[] payload) = await server.ReceiveAsync();
-        Assert.Equal(Opcode.Ack, header.Opcode);
-        Assert.Equal(id, MessageSerializer.Deserialize<Ack>(new ReadOnlySequence<byte>(payload), out _).Id);
+
+        // The adapter announces ack-batch: a read batch's deliveries are acknowledged in one AckBatch.
+        Assert.Equal(Opcode.AckBatch, header.Opcode);
+        Assert.Equal([id], MessageSerializer.Deserialize<AckBatch>(new ReadOnlySequence<byte>(payload), out _).Ids);
         Assert.Equal(body, await sink.First.WaitAsync(Timeout));
     }
 

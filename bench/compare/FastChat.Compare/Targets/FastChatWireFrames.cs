@@ -12,7 +12,7 @@ internal static class FastChatWireFrames
     {
         ProtocolVersion = ProtocolConstants.ProtocolVersion,
         Role = PeerRole.Client,
-        Features = [],
+        Features = [ProtocolFeatures.AckBatch],
         Agent = "fastchat-compare",
     };
 

@@ -47,7 +47,16 @@ internal sealed class FastChatWirePeer : IPeer, IFrameHandler
     private readonly ConcurrentDictionary<uint, TaskCompletionSource> _requests = new();
 
     // Other peers this read loop sent through during the current batch (read loop only; a handful at most).
+    // At 18 bytes an id, well inside the smallest frame limit.
+    private const int MaxAcksPerBatch = 1024;
+
     private readonly List<FastChatWirePeer> _flushAfterBatch = new(4);
+
+    // Read loop only: the ids delivered in this read batch, acknowledged together in one AckBatch when it ends (the
+    // server announces "ack-batch" and so does this adapter), and the ids of the server's own batches as they are read.
+    private readonly MessageId[] _pendingAcks = new MessageId[MaxAcksPerBatch];
+    private readonly List<MessageId> _ackedIds = new(MaxAcksPerBatch);
+    private int _pendingAckCount;
     private readonly ulong _idPrefix;
     private Task _reading = Task.CompletedTask;
     private byte[] _sendBuffer = [];
@@ -187,6 +196,12 @@ internal sealed class FastChatWirePeer : IPeer, IFrameHandler
                 // The server took responsibility for one of this peer's sends.
                 Interlocked.Increment(ref _acked);
                 break;
+            case Opcode.AckBatch:
+                // The same for every id of a batch (the server coalesces the acks of one read batch).
+                _ackedIds.Clear();
+                AckBatch.ReadIds(ref reader, in header, _ackedIds);
+                Interlocked.Add(ref _acked, _ackedIds.Count);
+                break;
             case Opcode.Ping:
                 Ping ping = MessageSerializer.ReadBody<Ping>(ref reader, header);
                 _unflushed |= FastChatWireFrames.TryWrite(_connection, header.RequestId, new Pong { Timestamp = ping.Timestamp });
@@ -210,6 +225,7 @@ internal sealed class FastChatWirePeer : IPeer, IFrameHandler
     /// <inheritdoc/>
     public ValueTask OnBatchCompletedAsync(FramedConnection connection, CancellationToken cancellationToken)
     {
+        WritePendingAcks();
         if (_unflushed)
         {
             _unflushed = false;
@@ -279,7 +295,12 @@ internal sealed class FastChatWirePeer : IPeer, IFrameHandler
     /// <summary>Acknowledges a delivered message (the server keeps it in flight until then) and hands its body to the sink.</summary>
     private void Deliver(MessageId id, in ReadOnlySequence<byte> body)
     {
-        _unflushed |= FastChatWireFrames.TryWrite(_connection, 0, new Ack { Id = id });
+        if (_pendingAckCount == _pendingAcks.Length)
+        {
+            WritePendingAcks();
+        }
+
+        _pendingAcks[_pendingAckCount++] = id;
         ReadOnlySpan<byte> span = body.IsSingleSegment ? body.FirstSpan : Gather(body);
         t_batchOwner = this;
         try
@@ -290,6 +311,26 @@ internal sealed class FastChatWirePeer : IPeer, IFrameHandler
         {
             t_batchOwner = null;
         }
+    }
+
+    /// <summary>Writes one <c>AckBatch</c> for the deliveries acknowledged since the last one (read loop only; not flushed).</summary>
+    private void WritePendingAcks()
+    {
+        if (_pendingAckCount == 0)
+        {
+            return;
+        }
+
+        using (FrameWriteScope scope = _connection.BeginWrite())
+        {
+            if (scope.IsActive)
+            {
+                AckBatch.WriteFrame(scope.Writer, 0, _pendingAcks.AsSpan(0, _pendingAckCount), _connection.MaxFrameSize);
+                _unflushed = true;
+            }
+        }
+
+        _pendingAckCount = 0;
     }
 
     /// <summary>A body that straddles receive buffers, copied into one reused buffer (read loop only).</summary>
