@@ -48,18 +48,7 @@ internal static class BenchConnectionsCommand
             return exitCode;
         }
 
-        bool redirected = Console.IsOutputRedirected;
-        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
-            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-            Out = new AnsiConsoleOutput(Console.Out),
-        });
-        if (redirected)
-        {
-            // Spectre assumes 80 columns without a terminal, which would wrap the heading line.
-            console.Profile.Width = 160;
-        }
+        IAnsiConsole console = BenchConsole.ForResults();
 
         result.WriteTable(console);
         if (jsonPath is not null)

@@ -260,19 +260,7 @@ internal static class BenchCommand
             return exitCode;
         }
 
-        // Plain text when the output is a file or a pipe: the table is often kept with the results.
-        bool redirected = Console.IsOutputRedirected;
-        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
-            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-            Out = new AnsiConsoleOutput(Console.Out),
-        });
-        if (redirected)
-        {
-            // Spectre assumes 80 columns without a terminal, which would wrap the heading line.
-            console.Profile.Width = 160;
-        }
+        IAnsiConsole console = BenchConsole.ForResults();
 
         result.WriteTable(console);
         console.WriteLine("end-to-end encrypted: " + (settings.EndToEnd ? "yes (sealed per message, verified and opened by every receiver)" : "no (opaque random bodies)"));
