@@ -214,25 +214,13 @@ internal sealed class BenchRunner
         return (start, stalled);
     }
 
-    /// <summary>How many messages sender <paramref name="index"/> sends (the total spread as evenly as it goes), or <see cref="long.MaxValue"/> when only time bounds the run.</summary>
-    private long ShareOf(int index)
-    {
-        if (_settings.Messages is not { } total)
-        {
-            return long.MaxValue;
-        }
-
-        int senders = _settings.SenderCount;
-        long share = total / senders;
-        return index < total % senders ? share + 1 : share;
-    }
+    private long ShareOf(int index) => LoadShape.ShareOf(_settings.Messages, _settings.SenderCount, index);
 
     private async Task SendAsync(IBenchSender sender, long count, long start, CancellationToken cancellationToken)
     {
         // Yield first: the caller starts every send loop before any of them runs.
         await Task.Yield();
-        long durationEnd = _settings.Duration is { } duration ? start + (long)(duration.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
-        double interval = _settings.Rate is { } rate ? Stopwatch.Frequency * _settings.SenderCount / rate : 0;
+        var shape = new LoadShape(start, _settings.SenderCount, _settings.Rate, _settings.Duration, Stopwatch.Frequency);
         try
         {
             for (long i = 0; i < count; i++)
@@ -242,8 +230,8 @@ internal sealed class BenchRunner
                 {
                     // Message i is due at start + i / (per-sender rate), whenever the previous ones went: a slow
                     // cluster shows up as latency from this time, not as fewer, later measurements.
-                    intended = start + (long)(i * interval);
-                    if (intended >= durationEnd)
+                    intended = shape.IntendedTimestamp(i);
+                    if (shape.IsPastEnd(intended))
                     {
                         return;
                     }
@@ -263,7 +251,7 @@ internal sealed class BenchRunner
                 {
                     await sender.Window.WaitAsync(cancellationToken).ConfigureAwait(false);
                     intended = Stopwatch.GetTimestamp();
-                    if (intended >= durationEnd)
+                    if (shape.IsPastEnd(intended))
                     {
                         return;
                     }
