@@ -43,7 +43,6 @@ public abstract partial class FastChatConnection : IDuplexPipe, IAsyncDisposable
     private readonly ConnectionOutput _output;
     // Never disposed: it has no timer to release, and ConnectionClosed must stay readable after DisposeAsync.
     private readonly CancellationTokenSource _closedTokenSource = new();
-    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _stateLock = new();
     private readonly OutputLock _outputLock = new();
 
@@ -51,6 +50,10 @@ public abstract partial class FastChatConnection : IDuplexPipe, IAsyncDisposable
     private long _bytesWritten;
     private long _bytesSent;
     private TaskCompletionSource? _drainSignal;
+
+    // Completed once both loops have stopped; created by whichever comes first, the stop or a wait for it (an idle
+    // connection needs neither, and a completion source with its task is ~90 bytes of the 4 KiB per-connection budget).
+    private TaskCompletionSource? _stopped;
 
     private int _closeReason;
     private Exception? _closeException;
@@ -376,14 +379,29 @@ public abstract partial class FastChatConnection : IDuplexPipe, IAsyncDisposable
         // Both loops have stopped (or never started): nothing uses the transport any more.
         Teardown(abortive: false);
         DisposeTransportCore();
-        _stopped.TrySetResult();
+        Stopped.TrySetResult();
+    }
+
+    private TaskCompletionSource Stopped
+    {
+        get
+        {
+            TaskCompletionSource? stopped = Volatile.Read(ref _stopped);
+            if (stopped is null)
+            {
+                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                stopped = Interlocked.CompareExchange(ref _stopped, created, null) ?? created;
+            }
+
+            return stopped;
+        }
     }
 
     private async Task WaitForStopAsync()
     {
         try
         {
-            await _stopped.Task.WaitAsync(Settings.CloseTimeout).ConfigureAwait(false);
+            await Stopped.Task.WaitAsync(Settings.CloseTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Reflection;
 
 namespace FastChat.Transport.Tests;
 
@@ -87,6 +88,30 @@ public sealed class IdleConnectionMemoryTests
         System.IO.Pipelines.ReadResult end = await server.Input.ReadAsync().WithTimeout();
         Assert.True(end.IsCompleted);
         Assert.True(end.Buffer.IsEmpty);
+    }
+
+    /// <summary>
+    /// Guards that an open, idle connection has not paid for the completion its close waits on (a completion source
+    /// and its task, ~90 bytes of the per-connection budget), and that closing still waits for both loops to stop:
+    /// the completion is created by whichever comes first.
+    /// </summary>
+    [Fact]
+    public async Task Connection_OpenAndIdle_CreatesStopCompletionOnlyWhenClosing()
+    {
+        await using FastChatListener listener = FastChatListener.Bind(Loopback.ListenerOptions());
+        using Socket client = await Loopback.ConnectRawAsync(listener.EndPoint);
+        FastChatConnection server = (await listener.AcceptAsync().WithTimeout())!;
+        FieldInfo stopped = typeof(FastChatConnection).GetField("_stopped", BindingFlags.Instance | BindingFlags.NonPublic)!;
+        Assert.NotNull(stopped);
+
+        await ExchangeAsync(client, server, seed: 11);
+        Assert.Null(stopped.GetValue(server));
+
+        await server.DisposeAsync().WithTimeout();
+
+        var completion = (TaskCompletionSource?)stopped.GetValue(server);
+        Assert.NotNull(completion);
+        Assert.True(completion.Task.IsCompletedSuccessfully, "DisposeAsync returned before both transport loops had stopped.");
     }
 
     private static async Task ExchangeAsync(Socket client, FastChatConnection server, int seed)

@@ -31,6 +31,26 @@ public sealed class SweepTests
         Assert.InRange(allocated, 1, 64);
     }
 
+    /// <summary>
+    /// Guards that a session's flush batch costs only its own objects until something is written: the list of
+    /// connections to flush gets its array at the first write (an eight-slot array up front was 88 bytes per idle
+    /// connection).
+    /// </summary>
+    [Fact]
+    public void FlushBatch_New_AllocatesNoConnectionArray()
+    {
+        GC.KeepAlive(new FlushBatch());
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var batch = new FlushBatch();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        GC.KeepAlive(batch);
+
+        // The batch object and two empty lists (about 110 bytes on x64); an eight-slot array would add 88.
+        Assert.InRange(allocated, 1, 128);
+    }
+
     /// <summary>Guards that a tracker whose parts were never created answers every question as an empty one.</summary>
     [Fact]
     public void DeliveryTracker_Untouched_BehavesAsEmpty()

@@ -23,7 +23,9 @@ internal sealed class FlushBatch
     // Past this many coalesced acks the batch writes them early: it bounds the frames and the grouping work at Flush.
     private const int MaxPendingAcks = 256;
 
-    private readonly List<FramedConnection> _connections = new(8);
+    // Empty until the first write: every session and peer link owns a batch, and an idle one should not hold an array
+    // (the per-connection budget is 4 KiB). The list grows to its working size once and is reused from then on.
+    private readonly List<FramedConnection> _connections = [];
     private readonly List<PendingAck> _acks = [];
     private MessageId[]? _ids;
 
